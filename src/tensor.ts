@@ -1,0 +1,110 @@
+/**
+ * The smallest tensor the library needs: a row-major Float32Array plus its shape. No broadcasting,
+ * no ops beyond what data preparation uses; the kernels work on raw buffers.
+ */
+import { ShapeError, ValueError } from './errors.js';
+
+/** A dense float32 tensor: row-major data plus shape. */
+export interface Tensor {
+  readonly shape: number[];
+  readonly data: Float32Array;
+}
+
+function checkShape(fn: string, shape: number[]): number {
+  if (!Array.isArray(shape)) throw new ShapeError(`${fn}: shape must be an array of sizes, got ${String(shape)}`);
+  let size = 1;
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k];
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${fn}: shape[${k}] must be a non-negative integer, got ${String(d)} in [${shape.join(', ')}]`);
+    }
+    size *= d;
+  }
+  return size;
+}
+
+/**
+ * Make a tensor. A `number[]` is copied into a new Float32Array (values rounded to float32); a
+ * Float32Array is used as is, without a copy.
+ * Throws ShapeError when `data.length` is not the product of `shape`.
+ *
+ * @example
+ * const t = tensor([1, 2, 3, 4, 5, 6], [2, 3]); // t.data[1 * 3 + 2] === 6
+ */
+export function tensor(data: Float32Array | number[], shape: number[]): Tensor {
+  const size = checkShape('tensor()', shape);
+  if (!(data instanceof Float32Array) && !Array.isArray(data)) {
+    throw new ShapeError(`tensor(): data must be a Float32Array or number[], got ${typeof data}`);
+  }
+  if (data.length !== size) {
+    throw new ShapeError(`tensor(): data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}`);
+  }
+  const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+  return { shape: shape.slice(), data: f32 };
+}
+
+/**
+ * Same data (shared, not copied), new shape. One dimension may be -1 and is then inferred.
+ * Throws ShapeError when the sizes do not agree or the -1 cannot be inferred.
+ *
+ * @example
+ * const t = reshape(tensor([1, 2, 3, 4, 5, 6], [6]), [-1, 1, 3]); // t.shape: [2, 1, 3]
+ */
+export function reshape(t: Tensor, shape: number[]): Tensor {
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape(): shape must be an array of sizes, got ${String(shape)}`);
+  const n = t.data.length;
+  let known = 1;
+  let infer = -1;
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k];
+    if (d === -1) {
+      if (infer >= 0) throw new ShapeError(`reshape(): only one -1 allowed, got [${shape.join(', ')}]`);
+      infer = k;
+    } else if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`reshape(): shape[${k}] must be a non-negative integer or -1, got ${String(d)}`);
+    } else {
+      known *= d;
+    }
+  }
+  const out = shape.slice();
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) {
+      throw new ShapeError(`reshape(): cannot infer -1 in [${shape.join(', ')}] for ${n} elements (shape [${t.shape.join(', ')}])`);
+    }
+    out[infer] = n / known;
+  } else if (known !== n) {
+    throw new ShapeError(`reshape(): [${t.shape.join(', ')}] has ${n} elements, [${shape.join(', ')}] needs ${known}`);
+  }
+  return { shape: out, data: t.data };
+}
+
+/**
+ * Element-wise `x / d` rounded to float32: `Math.fround(x / d)`. For float32 inputs this is the
+ * correctly rounded float32 quotient, i.e. what numpy's `float32_array / 26.0` gives (the listing's
+ * `X / float(len(alphabet))`). Returns a new tensor.
+ *
+ * @example
+ * divide(tensor([0, 13, 25], [3]), 26).data; // Float32Array [0, 0.5, 0.9615384...]
+ */
+export function divide(t: Tensor, d: number): Tensor {
+  if (typeof d !== 'number' || Number.isNaN(d)) throw new ValueError(`divide(): divisor must be a number, got ${String(d)}`);
+  const src = t.data;
+  const out = new Float32Array(src.length);
+  for (let k = 0; k < src.length; k++) out[k] = Math.fround(src[k] / d);
+  return { shape: t.shape.slice(), data: out };
+}
+
+/**
+ * Element-wise `x * k` rounded to float32: `Math.fround(x * k)`. Returns a new tensor.
+ * To reproduce a division in float32 use {@link divide}: `x * (1/26)` can differ from `x / 26`.
+ *
+ * @example
+ * scale(tensor([1, 2], [2]), 0.5).data; // Float32Array [0.5, 1]
+ */
+export function scale(t: Tensor, k: number): Tensor {
+  if (typeof k !== 'number' || Number.isNaN(k)) throw new ValueError(`scale(): factor must be a number, got ${String(k)}`);
+  const src = t.data;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = Math.fround(src[i] * k);
+  return { shape: t.shape.slice(), data: out };
+}
