@@ -1,0 +1,110 @@
+// History, Keras-style progress output, and the user callback interface.
+
+/** Metric values by name, e.g. `{ loss: 0.088, acc: 0.983 }`. */
+export type Logs = Record<string, number>;
+
+/**
+ * Hooks called by `fit`, in Keras's order. Each may return a promise, which `fit` awaits.
+ *
+ * @example
+ * await model.fit(x, y, { epochs: 10, callbacks: { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) } });
+ */
+export interface Callback {
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Called after every batch's update; `logs` holds `batch`, `size` and that batch's loss and accuracy. */
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+}
+
+/**
+ * What `fit` returns: one value per epoch for every logged metric, as Keras's `History`.
+ *
+ * @example
+ * const history = await model.fit(x, y, { epochs: 5 });
+ * history.history.loss; // [2.9, 2.6, ...]
+ */
+export class History {
+  /** Epoch indices (0-based) that ran. */
+  readonly epoch: number[] = [];
+  /** Metric name -> one value per epoch. */
+  readonly history: Record<string, number[]> = {};
+  constructor(readonly params: { epochs: number; samples: number; batchSize: number; steps: number }) {}
+
+  /** @internal */
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+/** Keras's number format in logs: `%.4f`, or `%.4e` (two-digit exponent) when |v| ≤ 1e-3. */
+export function formatLogValue(v: number): string {
+  if (Math.abs(v) > 1e-3 || !Number.isFinite(v)) return v.toFixed(4);
+  return v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+}
+
+/** ` - loss: 0.0881 - acc: 0.9830` */
+export function formatLogs(logs: Logs): string {
+  return Object.entries(logs).map(([k, v]) => ` - ${k}: ${formatLogValue(v)}`).join('');
+}
+
+interface Sink {
+  line(s: string): void;
+  /** Rewrites the current terminal line, or returns false when there is no terminal. */
+  overwrite(s: string): boolean;
+}
+
+function defaultSink(): Sink {
+  const proc = (globalThis as { process?: { stdout?: { write?: (s: string) => boolean; isTTY?: boolean } } }).process;
+  const out = proc?.stdout;
+  if (out && typeof out.write === 'function') {
+    return {
+      line: (s) => void out.write!(s + '\n'),
+      overwrite: (s) => (out.isTTY ? (out.write!('\r' + s), true) : false),
+    };
+  }
+  return { line: (s) => console.log(s), overwrite: () => false };
+}
+
+/**
+ * Keras's console output for `fit`: verbose 1 draws a progress bar (in a terminal), verbose 2
+ * prints one line per epoch (`Epoch k/N`, then ` - 0s - loss: … - acc: …`).
+ */
+export class ProgressLogger {
+  private start = 0;
+  private sink: Sink;
+  constructor(private verbose: 0 | 1 | 2, private epochs: number, private samples: number, sink?: Sink) {
+    this.sink = sink ?? defaultSink();
+  }
+
+  epochBegin(epoch: number, now: number): void {
+    this.start = now;
+    if (this.verbose > 0) this.sink.line(`Epoch ${epoch + 1}/${this.epochs}`);
+  }
+
+  progress(done: number, logs: Logs, now: number): void {
+    if (this.verbose !== 1) return;
+    this.sink.overwrite(this.bar(done) + ` - ETA: ${Math.round(((now - this.start) / 1000) * (this.samples / Math.max(done, 1) - 1))}s` + formatLogs(logs));
+  }
+
+  epochEnd(logs: Logs, now: number): void {
+    const secs = ` - ${Math.round((now - this.start) / 1000)}s`;
+    if (this.verbose === 2) this.sink.line(secs + formatLogs(logs));
+    else if (this.verbose === 1) {
+      const s = this.bar(this.samples) + secs + formatLogs(logs);
+      if (this.sink.overwrite(s)) this.sink.line('');
+      else this.sink.line(s);
+    }
+  }
+
+  private bar(done: number): string {
+    const width = 30;
+    const n = String(this.samples).length;
+    const filled = Math.floor((width * done) / this.samples);
+    const head = done < this.samples ? '>' : '=';
+    const body = filled > 0 ? '='.repeat(filled - 1) + head : '';
+    return `${String(done).padStart(n)}/${this.samples} [${body.padEnd(width, '.')}]`;
+  }
+}

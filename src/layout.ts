@@ -1,0 +1,141 @@
+// The size table: one place derives every offset of a model's arena and of a dataset's block.
+// Nothing else in src/ computes a pointer. Slots mirror assembly/train.ts.
+import { alloc, free, i32, f32 } from './wasm.js';
+
+/** Model descriptor slots (i32 each; f32 values stored as their bits). Mirrors assembly/train.ts. */
+export const M = {
+  Tcap: 0, D: 1, H: 2, V: 3, act: 4, simd: 5,
+  params: 6, grads: 7, m: 8, v: 9, P: 10,
+  offW: 11, offU: 12, offB: 13, offK: 14, offBd: 15,
+  hs: 16, cs: 17, gates: 18, logits: 19, probs: 20, dlogits: 21, dh: 22, dc: 23, dgates: 24,
+  step: 25, lr: 26, beta1: 27, beta2: 28, adamEps: 29, lossEps: 30,
+} as const;
+export const MODEL_SLOTS = 48;
+
+/** Data descriptor slots. Mirrors assembly/train.ts. */
+export const DS = { N: 0, Tdata: 1, x: 2, y: 3, starts: 4, lens: 5 } as const;
+export const DATA_SLOTS = 8;
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** The five parameter tensors in Keras order, with their shapes for D features, H units, V classes. */
+export function paramShapes(D: number, H: number, V: number): Array<{ name: string; shape: number[] }> {
+  return [
+    { name: 'lstm/kernel', shape: [D, 4 * H] },
+    { name: 'lstm/recurrent_kernel', shape: [H, 4 * H] },
+    { name: 'lstm/bias', shape: [4 * H] },
+    { name: 'dense/kernel', shape: [H, V] },
+    { name: 'dense/bias', shape: [V] },
+  ];
+}
+
+export interface ParamSlice {
+  name: string;
+  shape: number[];
+  /** float offset inside a region (params, grads, m, v share it) */
+  offset: number;
+  size: number;
+}
+
+/** A model's arena: params | grads | m | v (identical layouts, P floats each) | scratch | descriptor. */
+export class ModelArena {
+  readonly base: number;
+  readonly desc: number;
+  readonly stats: number;
+  readonly P: number;
+  readonly slices: ParamSlice[];
+  readonly Tcap: number;
+
+  constructor(readonly D: number, readonly H: number, readonly V: number, Tcap: number) {
+    this.Tcap = Tcap;
+    let off = 0;
+    this.slices = paramShapes(D, H, V).map(({ name, shape }) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const s = { name, shape, offset: off, size };
+      off += pad4(size);
+      return s;
+    });
+    this.P = off;
+    // scratch, each tensor padded to 16 bytes
+    const scratch: Array<[keyof typeof M, number]> = [
+      ['hs', (Tcap + 1) * H], ['cs', (Tcap + 1) * H], ['gates', Tcap * 4 * H],
+      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H],
+    ];
+    const floats = 4 * this.P + scratch.reduce((a, [, n]) => a + pad4(n), 0);
+    const bytes = floats * 4 + MODEL_SLOTS * 4 + 32; // + descriptor + f64[3] stats (+pad)
+    this.base = alloc(bytes);
+    const regionBytes = this.P * 4;
+    let p = this.base + 4 * regionBytes;
+    const scratchPtr: Partial<Record<keyof typeof M, number>> = {};
+    for (const [k, n] of scratch) {
+      scratchPtr[k] = p;
+      p += pad4(n) * 4;
+    }
+    this.desc = p;
+    this.stats = p + MODEL_SLOTS * 4;
+    const d = i32(this.desc, MODEL_SLOTS);
+    d[M.Tcap] = Tcap; d[M.D] = D; d[M.H] = H; d[M.V] = V;
+    d[M.params] = this.base;
+    d[M.grads] = this.base + regionBytes;
+    d[M.m] = this.base + 2 * regionBytes;
+    d[M.v] = this.base + 3 * regionBytes;
+    d[M.P] = this.P;
+    const names = [M.offW, M.offU, M.offB, M.offK, M.offBd];
+    this.slices.forEach((s, i) => (d[names[i]] = s.offset * 4));
+    for (const [k] of scratch) d[M[k]] = scratchPtr[k]!;
+  }
+
+  /** Fresh view of one region: 'params' | 'grads' | 'm' | 'v'. Never keep it across an alloc. */
+  region(which: 'params' | 'grads' | 'm' | 'v'): Float32Array {
+    return f32(i32(this.desc, MODEL_SLOTS)[M[which]], this.P);
+  }
+
+  /** Fresh view of the descriptor's slots. */
+  slots(): Int32Array {
+    return i32(this.desc, MODEL_SLOTS);
+  }
+
+  setF32(slot: number, value: number): void {
+    new Float32Array(this.slots().buffer, this.desc + slot * 4, 1)[0] = value;
+  }
+
+  getF32(slot: number): number {
+    return new Float32Array(this.slots().buffer, this.desc + slot * 4, 1)[0];
+  }
+
+  dispose(): void {
+    free(this.base);
+  }
+}
+
+/** A dataset copied once into linear memory: x (N,T,D) sample-major, y (N,V), per-sample starts and lengths. */
+export class DataBlock {
+  readonly base: number;
+  readonly desc: number;
+  readonly x: number;
+  readonly y: number;
+  readonly starts: number;
+  readonly lens: number;
+  readonly order: number;
+
+  constructor(readonly N: number, readonly T: number, readonly D: number, readonly V: number) {
+    const xf = pad4(N * T * D);
+    const yf = pad4(N * V);
+    const n4 = pad4(N);
+    const bytes = (xf + yf + 3 * n4 + DATA_SLOTS) * 4;
+    this.base = alloc(bytes);
+    this.x = this.base;
+    this.y = this.x + xf * 4;
+    this.starts = this.y + yf * 4;
+    this.lens = this.starts + n4 * 4;
+    this.order = this.lens + n4 * 4;
+    this.desc = this.order + n4 * 4;
+    const d = i32(this.desc, DATA_SLOTS);
+    d[DS.N] = N; d[DS.Tdata] = T; d[DS.x] = this.x; d[DS.y] = V > 0 ? this.y : 0;
+    d[DS.starts] = this.starts; d[DS.lens] = this.lens;
+  }
+
+  dispose(): void {
+    free(this.base);
+  }
+}

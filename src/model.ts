@@ -1,0 +1,329 @@
+// The model: sequential([lstm, dense]) over one arena in WASM memory; compile, evaluate, predict,
+// getWeights/setWeights. The training loop lives in fit.ts.
+import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
+import { checkKeys, describe, enumOption, intOption } from './options.js';
+import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from './presets.js';
+import { adam, type AdamOptimizer, type Layer, type LSTMLayer, type DenseLayer } from './layers.js';
+import { createRng, glorotUniform, lstmBias, orthogonal, type Rng } from './random.js';
+import { DataBlock, M, ModelArena } from './layout.js';
+import { alloc, f32, f64, free, kernels } from './wasm.js';
+import { toInputs, toTargets, isTensorLike, type InputData, type TargetData } from './inputs.js';
+import type { Tensor } from './tensor.js';
+import type { History } from './callbacks.js';
+import { runFit, type FitArgs } from './fit.js';
+
+/** A weight tensor with its Keras name (`lstm/kernel`, ...). */
+export interface NamedTensor extends Tensor {
+  readonly name: string;
+}
+
+/** Options of `sequential`. */
+export interface SequentialArgs {
+  /** `[lstm(...), dense(...)]`. */
+  layers: Layer[];
+  /** Seed of the model's generator: initialisation and fit's shuffling. Default 0. */
+  seed?: number;
+  /** 'seedrandom' (default), 'numpy' (numpy's legacy MT19937 stream), or a generator to keep consuming. */
+  rng?: 'seedrandom' | 'numpy' | Rng;
+  /** Semantics preset for every option left out: 'keras2' (default, the seed listing) or 'keras3'. */
+  preset?: PresetName;
+  /** 'simd' (default) or 'scalar': the scalar twins of every kernel, for comparison and benchmarks. */
+  kernels?: 'simd' | 'scalar';
+}
+
+/** Options of `compile`. */
+export interface CompileArgs {
+  /** Only 'categoricalCrossentropy' (alias 'categorical_crossentropy') for now. */
+  loss: 'categoricalCrossentropy' | 'categorical_crossentropy';
+  /** `adam(...)` or 'adam'. */
+  optimizer?: AdamOptimizer | 'adam';
+  /** [] or ['accuracy'] (alias 'acc'). */
+  metrics?: Array<'accuracy' | 'acc'>;
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+  verbose?: 0 | 1;
+}
+
+export interface PredictArgs {
+  batchSize?: number;
+}
+
+/**
+ * Builds a model: one LSTM layer feeding one Dense output layer, as Keras's `Sequential`.
+ * Needs `await ready()` first. Weights are initialised as Keras: glorot-uniform kernels,
+ * an orthogonal recurrent kernel, zero biases with forget bias 1.
+ *
+ * @example
+ * const model = sequential({ seed: 1234, layers: [
+ *   lstm({ units: 32, inputShape: [5, 1] }),
+ *   dense({ units: 26, activation: 'softmax' }) ] });
+ */
+export function sequential(args: SequentialArgs): Sequential {
+  return new Sequential(args);
+}
+
+export class Sequential {
+  /** The model's generator: initialisation, then fit's shuffling. */
+  readonly rng: Rng;
+  /** The resolved semantics (preset plus overrides). */
+  readonly preset: Readonly<Preset>;
+  readonly lstmLayer: LSTMLayer;
+  readonly denseLayer: DenseLayer;
+  /** Steps per sample T, features D, units H, classes V. */
+  readonly T: number;
+  readonly D: number;
+  readonly H: number;
+  readonly V: number;
+  /** @internal */ arena: ModelArena | null;
+  /** @internal */ compiled: { accuracy: boolean; accuracyKey: string } | null = null;
+  /** @internal */ busy: string | null = null;
+
+  constructor(args: SequentialArgs) {
+    const c = 'sequential()';
+    if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with 'layers' are required, received ${describe(args)}`);
+    checkKeys(c, args, ['layers', 'seed', 'rng', 'preset', 'kernels']);
+    const k = kernels(c);
+    const presetName = args.preset === undefined ? DEFAULT_PRESET : enumOption(c, 'preset', args.preset, Object.keys(PRESETS) as PresetName[]);
+    const layers = args.layers;
+    if (!Array.isArray(layers) || layers.length !== 2 || layers[0]?.className !== 'LSTM' || layers[1]?.className !== 'Dense') {
+      throw new ConfigError(`${c}: layers must be [lstm(...), dense(...)] (made by the lstm and dense factories), received ${describe(layers)}`);
+    }
+    this.lstmLayer = layers[0] as LSTMLayer;
+    this.denseLayer = layers[1] as DenseLayer;
+    const shape = this.lstmLayer.config.inputShape;
+    if (!shape) throw new ShapeError(`${c}: the first layer needs inputShape: [timesteps, features]`);
+    const seed = args.seed === undefined ? 0 : intOption(c, 'seed', args.seed, 0, 0xffffffff);
+    const simd = args.kernels === undefined ? 'simd' : enumOption(c, 'kernels', args.kernels, ['simd', 'scalar'] as const);
+    let rng: Rng;
+    if (args.rng === undefined || typeof args.rng === 'string') {
+      rng = createRng(seed, args.rng === undefined ? 'seedrandom' : enumOption(c, 'rng', args.rng, ['seedrandom', 'numpy'] as const));
+    } else if (typeof args.rng === 'object' && args.rng !== null && typeof args.rng.randint === 'function') {
+      if (args.seed !== undefined) throw new ConfigError(`${c}: give either seed or an rng object, not both (the rng is already seeded)`);
+      rng = args.rng;
+    } else throw new ConfigError(`${c}: rng must be 'seedrandom', 'numpy' or a generator, received ${describe(args.rng)}`);
+    this.rng = rng;
+    const base = PRESETS[presetName];
+    this.preset = { ...base, recurrentActivation: this.lstmLayer.config.recurrentActivation ?? base.recurrentActivation };
+    [this.T, this.D] = shape;
+    this.H = this.lstmLayer.config.units;
+    this.V = this.denseLayer.config.units;
+    void k;
+
+    // Initialise in Keras 2.0's order, consuming the generator as it did: a seed for the LSTM
+    // kernel, the recurrent kernel's normal draw, a seed for the Dense kernel.
+    const { D, H, V } = this;
+    const W = glorotUniform(createRng(rng.randint(10e6), rng.kind), D, 4 * H);
+    const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
+    const b = lstmBias(H, this.lstmLayer.config.unitForgetBias ?? true);
+    const K = glorotUniform(createRng(rng.randint(10e6), rng.kind), H, V);
+    const bd = new Float32Array(V);
+
+    this.arena = new ModelArena(D, H, V, this.T);
+    const slots = this.arena.slots();
+    slots[M.act] = this.preset.recurrentActivation === 'hardSigmoid' ? 1 : 0;
+    slots[M.simd] = simd === 'simd' ? 1 : 0;
+    this.writeParams([W, U, b, K, bd]);
+  }
+
+  /** @internal The live arena, or a StateError after dispose(). */
+  live(caller: string): ModelArena {
+    if (!this.arena) throw new StateError(`${caller}: the model was disposed`);
+    return this.arena;
+  }
+
+  /** @internal Refuses calls that would change the model while fit runs. */
+  idle(caller: string): ModelArena {
+    if (this.busy) throw new StateError(`${caller}: the model is busy in ${this.busy}; wait for it to finish`);
+    return this.live(caller);
+  }
+
+  private writeParams(ws: Float32Array[]): void {
+    const a = this.live('setWeights()');
+    const params = a.region('params');
+    a.slices.forEach((s, i) => params.set(ws[i], s.offset));
+  }
+
+  /**
+   * Configures training: loss, optimizer and metrics. Resets the optimizer's state.
+   *
+   * @example
+   * model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] });
+   */
+  compile(args: CompileArgs): void {
+    const c = 'compile()';
+    const a = this.idle(c);
+    if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with 'loss' are required, received ${describe(args)}`);
+    checkKeys(c, args, ['loss', 'optimizer', 'metrics']);
+    enumOption(c, 'loss', args.loss, ['categoricalCrossentropy', 'categorical_crossentropy'] as const);
+    let opt: AdamOptimizer;
+    if (args.optimizer === undefined || args.optimizer === 'adam') opt = adam();
+    else if (typeof args.optimizer === 'object' && args.optimizer !== null && args.optimizer.className === 'Adam') opt = args.optimizer;
+    else throw new ConfigError(`${c}: optimizer must be adam(...) or 'adam', received ${describe(args.optimizer)}`);
+    const metrics = args.metrics ?? [];
+    if (!Array.isArray(metrics)) throw new ConfigError(`${c}: metrics must be an array, received ${describe(metrics)}`);
+    metrics.forEach((m, i) => enumOption(c, `metrics[${i}]`, m, ['accuracy', 'acc'] as const));
+    const accuracy = metrics.length > 0;
+    const accuracyKey = this.preset.accuracyKey === 'acc' ? 'acc' : metrics[0] ?? 'accuracy';
+    // All checked: now change the model.
+    const slots = a.slots();
+    slots[M.step] = 0;
+    a.setF32(M.lr, opt.config.learningRate);
+    a.setF32(M.beta1, opt.config.beta1);
+    a.setF32(M.beta2, opt.config.beta2);
+    a.setF32(M.adamEps, opt.config.epsilon ?? this.preset.adamEpsilon);
+    a.setF32(M.lossEps, this.preset.lossEpsilon);
+    a.region('m').fill(0);
+    a.region('v').fill(0);
+    this.compiled = { accuracy, accuracyKey };
+  }
+
+  /**
+   * Trains the model, as Keras's `fit`; resolves to a `History`. See `FitArgs`.
+   *
+   * @example
+   * const history = await model.fit(x, y, { epochs: 500, batchSize: 1, verbose: 2 });
+   */
+  fit(x: InputData, y: TargetData, args: FitArgs = {}): Promise<History> {
+    return runFit(this, x, y, args);
+  }
+
+  /** @internal Validates x and y and copies them into a fresh DataBlock. */
+  loadData(caller: string, x: unknown, y: unknown | null): DataBlock {
+    const a = this.live(caller);
+    const inp = toInputs(caller, x, this.T, this.D);
+    const tgt = y === null ? null : toTargets(caller, y, inp.N, this.V);
+    if (inp.T > a.Tcap) throw new ShapeError(`${caller}: x has ${inp.T} steps, the model holds at most ${a.Tcap}`);
+    const block = new DataBlock(inp.N, inp.T, inp.D, tgt ? this.V : 0);
+    f32(block.x, inp.N * inp.T * inp.D).set(inp.data);
+    if (tgt) f32(block.y, inp.N * this.V).set(tgt);
+    new Int32Array(kernels().memory.buffer, block.lens, inp.N).fill(inp.T);
+    return block;
+  }
+
+  /**
+   * Loss and metrics over (x, y) without updating anything, as Keras's `evaluate`: `[loss, acc]`
+   * (or `[loss]` without metrics). The loss is the mean over samples.
+   *
+   * @example
+   * const [loss, acc] = model.evaluate(x, y);
+   */
+  evaluate(x: InputData, y: TargetData, args: EvaluateArgs = {}): number[] {
+    const c = 'evaluate()';
+    checkKeys(c, args, ['batchSize', 'verbose']);
+    if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
+    if (args.verbose !== undefined) enumOption(c, 'verbose', String(args.verbose), ['0', '1']);
+    const a = this.live(c);
+    if (!this.compiled) throw new StateError(`${c}: call compile() first`);
+    const block = this.loadData(c, x, y);
+    try {
+      const stats = f64(a.stats, 3);
+      stats.fill(0);
+      kernels().eval_batches(a.desc, block.desc, 0, block.N, a.stats);
+      const [lossSum, correct, n] = f64(a.stats, 3);
+      return this.compiled.accuracy ? [lossSum / n, correct / n] : [lossSum / n];
+    } finally {
+      block.dispose();
+    }
+  }
+
+  /**
+   * The mean loss over (x, y) and its gradient with respect to every weight, in `getWeights()`
+   * order and shapes, without updating anything (as `tf.variableGrads` of the loss).
+   *
+   * @example
+   * const { loss, grads } = model.computeGradients(x, y);
+   */
+  computeGradients(x: InputData, y: TargetData): { loss: number; grads: NamedTensor[] } {
+    const c = 'computeGradients()';
+    const a = this.idle(c);
+    if (!this.compiled) throw new StateError(`${c}: call compile() first`);
+    const block = this.loadData(c, x, y);
+    try {
+      f64(a.stats, 3).fill(0);
+      kernels().grad_batch(a.desc, block.desc, 0, block.N, a.stats);
+      const [lossSum, , n] = f64(a.stats, 3);
+      const g = a.region('grads');
+      return { loss: lossSum / n, grads: a.slices.map((s) => ({ name: s.name, shape: [...s.shape], data: g.slice(s.offset, s.offset + s.size) })) };
+    } finally {
+      block.dispose();
+    }
+  }
+
+  /**
+   * Class probabilities for each sample: a Tensor of shape [samples, classes].
+   *
+   * @example
+   * const probs = model.predict({ shape: [1, 5, 1], data: new Float32Array([0, 0, 10, 11, 12].map((k) => k / 26)) });
+   */
+  predict(x: InputData, args: PredictArgs = {}): Tensor {
+    const c = 'predict()';
+    checkKeys(c, args, ['batchSize']);
+    if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
+    const a = this.live(c);
+    const block = this.loadData(c, x, null);
+    const out = alloc(block.N * this.V * 4);
+    try {
+      kernels().predict_batch(a.desc, block.desc, 0, block.N, out);
+      return { shape: [block.N, this.V], data: f32(out, block.N * this.V).slice() };
+    } finally {
+      free(out);
+      block.dispose();
+    }
+  }
+
+  /**
+   * The weights in Keras order and shapes: lstm/kernel (D,4H), lstm/recurrent_kernel (H,4H),
+   * lstm/bias (4H), dense/kernel (H,V), dense/bias (V); gates i, f, c, o. Copies.
+   *
+   * @example
+   * const [kernel, recurrentKernel, bias, denseKernel, denseBias] = model.getWeights();
+   */
+  getWeights(): NamedTensor[] {
+    const a = this.live('getWeights()');
+    const params = a.region('params');
+    return a.slices.map((s) => ({ name: s.name, shape: [...s.shape], data: params.slice(s.offset, s.offset + s.size) }));
+  }
+
+  /**
+   * Replaces the weights, in `getWeights()` order: tensors (shape checked) or plain arrays of the
+   * right length. All are checked before any is written; the optimizer state is kept, as Keras.
+   *
+   * @example
+   * other.setWeights(model.getWeights());
+   */
+  setWeights(weights: Array<Tensor | Float32Array | number[]>): void {
+    const c = 'setWeights()';
+    const a = this.idle(c);
+    if (!Array.isArray(weights) || weights.length !== a.slices.length) {
+      throw new ShapeError(`${c}: expected ${a.slices.length} weight tensors (${a.slices.map((s) => s.name).join(', ')}), received ${describe(weights)}`);
+    }
+    const checked = a.slices.map((s, i) => {
+      const w = weights[i];
+      let data: ArrayLike<number>;
+      if (isTensorLike(w)) {
+        if (w.shape.length !== s.shape.length || w.shape.some((d, j) => d !== s.shape[j])) {
+          throw new ShapeError(`${c}: weights[${i}] (${s.name}) has shape [${w.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+        }
+        data = w.data;
+      } else if (w instanceof Float32Array || Array.isArray(w)) data = w;
+      else throw new ShapeError(`${c}: weights[${i}] (${s.name}) must be a tensor, Float32Array or number[], received ${describe(w)}`);
+      if (data.length !== s.size) {
+        throw new ShapeError(`${c}: weights[${i}] (${s.name}) has ${data.length} values, expected ${s.size} (shape [${s.shape.join(', ')}])`);
+      }
+      const out = Float32Array.from(data);
+      const bad = out.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new ValueError(`${c}: weights[${i}] (${s.name}) has ${data[bad]} at flat index ${bad}; weights must be finite`);
+      return out;
+    });
+    this.writeParams(checked);
+  }
+
+  /** Frees the model's WASM memory for reuse; the model can no longer be used. */
+  dispose(): void {
+    this.idle('dispose()');
+    this.arena?.dispose();
+    this.arena = null;
+  }
+}
