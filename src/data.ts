@@ -260,9 +260,11 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
   const F = Math.max(D, 1); // floats per step
   const shape = D > 0 ? [N, maxLen, D] : [N, maxLen];
   const out = new Float32Array(N * maxLen * F).fill(padValue);
+  const lengths = new Int32Array(N);
   for (let s = 0; s < N; s++) {
     const seq = seqs[s] as (number | number[])[];
     const kept = Math.min(seq.length, maxLen);
+    lengths[s] = kept;
     const from = truncating === 'pre' ? seq.length - kept : 0; // first kept step
     const to = padding === 'pre' ? maxLen - kept : 0; // its output position
     for (let t = 0; t < kept; t++) {
@@ -276,7 +278,7 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
       }
     }
   }
-  return { shape, data: out };
+  return { shape, data: out, padded: { lengths, padding } };
 }
 
 /** Options of {@link toCategorical}. */

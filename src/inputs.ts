@@ -2,6 +2,7 @@
 // flat float32 data, validated: rank, sizes, raggedness and finiteness, with the failing index named.
 import { ShapeError, ValueError } from './errors.js';
 import { describe } from './options.js';
+import type { PaddingInfo } from './tensor.js';
 
 /** Anything with a shape and row-major numeric data, such as the Tensor the data utilities return. */
 export interface TensorLike {
@@ -81,15 +82,156 @@ function flatten(caller: string, arg: string, v: unknown, rank: number): { shape
   return { shape, data };
 }
 
-/** Validates and flattens model inputs to [N, T, D] float32. `T` null accepts any number of steps. */
-export function toInputs(caller: string, x: unknown, T: number | null, D: number): { N: number; T: number; D: number; data: Float32Array } {
-  const { shape, data } = flatten(caller, 'x', x, 3);
-  const [n, t, d] = shape;
-  if (n === 0) throw new ShapeError(`${caller}: x has 0 samples; at least one is needed`);
-  if (d !== D) throw new ShapeError(`${caller}: x has ${d} features per step (shape [${shape.join(', ')}]), the model expects ${D}`);
-  if (T !== null && t !== T) throw new ShapeError(`${caller}: x has ${t} steps (shape [${shape.join(', ')}]), the model expects ${T}`);
-  if (t === 0) throw new ShapeError(`${caller}: x has 0 steps per sample; at least one is needed`);
-  return { N: n, T: t, D: d, data };
+/** How `fit`, `evaluate` and `predict` find each sample's real steps in padded input. */
+export interface SequenceArgs {
+  /** Each sample's number of real steps, for padded tensors (0 ≤ length ≤ steps). */
+  lengths?: ArrayLike<number>;
+  /** Which side of a padded tensor holds the padding when `lengths` is given: 'pre' (default) or 'post'. */
+  padding?: 'pre' | 'post';
+}
+
+/**
+ * Sequences ready for the kernels: [N, T, D] float32 data where sample n runs steps
+ * starts[n] .. starts[n]+lens[n]. Padded steps are never computed.
+ */
+export interface Sequences {
+  N: number;
+  T: number;
+  D: number;
+  data: Float32Array;
+  starts: Int32Array;
+  lens: Int32Array;
+  /** True when the input had the model's full, fixed step count for every sample. */
+  full: boolean;
+}
+
+/** Steps of a ragged nested input: `number[][]` (one feature per step) or `number[][][]`. */
+function ragged(caller: string, x: unknown[], D: number): Sequences {
+  const N = x.length;
+  const lens = new Int32Array(N);
+  let T = 0;
+  for (let n = 0; n < N; n++) {
+    const seq = x[n];
+    if (!Array.isArray(seq)) throw new ShapeError(`${caller}: x[${n}] must be an array of steps, received ${describe(seq)}`);
+    lens[n] = seq.length;
+    T = Math.max(T, seq.length);
+  }
+  const data = new Float32Array(N * T * D);
+  for (let n = 0; n < N; n++) {
+    const seq = x[n] as unknown[];
+    for (let t = 0; t < seq.length; t++) {
+      const step = seq[t];
+      const vals = Array.isArray(step) ? step : [step];
+      if (vals.length !== D || (D !== 1 && !Array.isArray(step))) {
+        throw new ShapeError(`${caller}: x[${n}][${t}] has ${Array.isArray(step) ? step.length : 1} features, the model expects ${D}`);
+      }
+      for (let d = 0; d < D; d++) {
+        const v = vals[d];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new ValueError(`${caller}: x[${n}][${t}]${Array.isArray(step) ? `[${d}]` : ''} is ${describe(v)}; every value must be a finite number`);
+        }
+        data[(n * T + t) * D + d] = v;
+      }
+    }
+  }
+  return { N, T, D, data, starts: new Int32Array(N), lens, full: false };
+}
+
+function isRegular(x: unknown[]): boolean {
+  if (!x.every((s) => Array.isArray(s))) return false;
+  const first = x.find((s) => (s as unknown[]).length > 0) as unknown[] | undefined;
+  if (!first || !Array.isArray(first[0])) return false; // number[][] (or all empty): ragged form
+  return x.every((s) => (s as unknown[]).length === first.length);
+}
+
+/**
+ * Validates model inputs and finds each sample's real steps. Accepts a rank-3 tensor
+ * [N, T, D] (optionally with `lengths`), regular nested arrays `number[][][]`, or ragged ones:
+ * `number[][]` (one feature per step) or `number[][][]` of different lengths. `T` null means the
+ * model accepts any number of steps.
+ */
+export function toSequences(caller: string, x: unknown, T: number | null, D: number, args: SequenceArgs = {}): Sequences {
+  let seqs: Sequences;
+  if (!isTensorLike(x) && Array.isArray(x) && !isRegular(x)) {
+    if (args.lengths !== undefined) throw new ShapeError(`${caller}: lengths go with padded tensors; ragged x already has its lengths`);
+    seqs = ragged(caller, x, D);
+    if (seqs.N === 0) throw new ShapeError(`${caller}: x has 0 samples; at least one is needed`);
+  } else {
+    const { shape, data } = flatten(caller, 'x', x, 3);
+    const [n, t, d] = shape;
+    if (n === 0) throw new ShapeError(`${caller}: x has 0 samples; at least one is needed`);
+    if (d !== D) throw new ShapeError(`${caller}: x has ${d} features per step (shape [${shape.join(', ')}]), the model expects ${D}`);
+    if (t === 0) throw new ShapeError(`${caller}: x has 0 steps per sample; at least one is needed`);
+    seqs = { N: n, T: t, D: d, data, starts: new Int32Array(n), lens: new Int32Array(n).fill(t), full: true };
+    if (args.lengths !== undefined) {
+      const L = args.lengths;
+      if (L === null || typeof L !== 'object' || typeof L.length !== 'number') {
+        throw new ShapeError(`${caller}: lengths must be an array of ${n} integers, received ${describe(L)}`);
+      }
+      if (L.length !== n) throw new ShapeError(`${caller}: lengths has ${L.length} entries but x has ${n} samples`);
+      const pre = (args.padding ?? 'pre') === 'pre';
+      for (let i = 0; i < n; i++) {
+        const len = L[i];
+        if (!Number.isInteger(len) || len < 0 || len > t) {
+          throw new ValueError(`${caller}: lengths[${i}] is ${describe(len)}; it must be an integer in [0, ${t}] (the padded length)`);
+        }
+        seqs.lens[i] = len;
+        seqs.starts[i] = pre ? t - len : 0;
+      }
+      seqs.full = false;
+    }
+  }
+  if (T !== null) {
+    const longest = seqs.lens.reduce((a, b) => Math.max(a, b), 0);
+    if (seqs.full && seqs.T !== T) throw new ShapeError(`${caller}: x has ${seqs.T} steps, the model expects ${T} (inputShape)`);
+    if (longest > T) {
+      const i = seqs.lens.findIndex((l) => l === longest);
+      throw new ShapeError(`${caller}: x[${i}] has ${longest} steps, the model expects at most ${T} (inputShape)`);
+    }
+  }
+  return seqs;
+}
+
+/**
+ * Keras `Masking`: drops the steps whose features all equal `maskValue` from each sample's run
+ * (the state carries over a masked step unchanged, which is the same as skipping it). Also counts
+ * masked steps that are known to be real data: with `real` 'all' every step of a sample's run is
+ * real (ragged input, explicit lengths); with padding info (from padSequences) the steps inside
+ * the true lengths are; with null only a masked step between two unmasked ones is known to be real.
+ */
+export function applyMask(seqs: Sequences, maskValue: number, real: 'all' | PaddingInfo | null): { seqs: Sequences; collisions: number } {
+  const { N, T, D, data, starts, lens } = seqs;
+  const out = new Float32Array(data.length);
+  const newLens = new Int32Array(N);
+  let collisions = 0;
+  for (let n = 0; n < N; n++) {
+    const from = starts[n];
+    const to = from + lens[n];
+    let lo = from;
+    let hi = to;
+    if (real !== 'all' && real !== null) {
+      lo = real.padding === 'pre' ? T - real.lengths[n] : 0;
+      hi = lo + real.lengths[n];
+    }
+    let w = 0;
+    let pending = 0; // masked steps since the last unmasked one (null mode)
+    for (let t = from; t < to; t++) {
+      const src = (n * T + t) * D;
+      let masked = true;
+      for (let d = 0; d < D; d++) if (data[src + d] !== maskValue) masked = false;
+      if (masked) {
+        if (real !== null && t >= lo && t < hi) collisions++;
+        else if (real === null && w > 0) pending++;
+        continue;
+      }
+      collisions += pending;
+      pending = 0;
+      out.set(data.subarray(src, src + D), (n * T + w) * D);
+      w++;
+    }
+    newLens[n] = w;
+  }
+  return { seqs: { N, T, D, data: out, starts: new Int32Array(N), lens: newLens, full: false }, collisions };
 }
 
 /** Validates and flattens targets to [N, V] float32. */

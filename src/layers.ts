@@ -1,5 +1,5 @@
 // Layer and optimizer factories: plain validated configuration, no WebAssembly involved.
-import { ConfigError, ShapeError } from './errors.js';
+import { ConfigError, ShapeError, ValueError } from './errors.js';
 import { checkKeys, enumOption, intOption, numOption, describe } from './options.js';
 import type { RecurrentActivation } from './presets.js';
 
@@ -10,8 +10,8 @@ import type { RecurrentActivation } from './presets.js';
 export interface LSTMArgs {
   /** Number of units H. */
   units: number;
-  /** [timesteps, features] of one sample, as Keras's `input_shape`. */
-  inputShape?: [number, number];
+  /** [timesteps, features] of one sample, as Keras's `input_shape`; timesteps null accepts any length. */
+  inputShape?: [number | null, number];
   /** Gate activation: 'hardSigmoid' (Keras 2, clip(0.2x+0.5, 0, 1)) or 'sigmoid' (Keras 3). */
   recurrentActivation?: RecurrentActivation;
   /** Cell and output activation; only 'tanh', as Keras's default. */
@@ -34,9 +34,18 @@ export interface DenseArgs {
   activation?: 'softmax';
 }
 
+/** Options of `masking`, as Keras's `Masking`. */
+export interface MaskingArgs {
+  /** A step whose features all equal this value is skipped. Default 0. */
+  maskValue?: number;
+  /** [timesteps, features]; timesteps null accepts any length. */
+  inputShape?: [number | null, number];
+}
+
+export interface MaskingLayer { readonly className: 'Masking'; readonly config: Readonly<{ maskValue: number; inputShape?: [number | null, number] }> }
 export interface LSTMLayer { readonly className: 'LSTM'; readonly config: Readonly<LSTMArgs> }
 export interface DenseLayer { readonly className: 'Dense'; readonly config: Readonly<DenseArgs> }
-export type Layer = LSTMLayer | DenseLayer;
+export type Layer = MaskingLayer | LSTMLayer | DenseLayer;
 
 const LSTM_KEYS = ['units', 'inputShape', 'recurrentActivation', 'activation', 'unitForgetBias', 'kernelInitializer', 'recurrentInitializer', 'returnSequences'] as const;
 
@@ -56,8 +65,7 @@ export function lstm(args: LSTMArgs): LSTMLayer {
     if (!Array.isArray(s) || s.length !== 2) {
       throw new ShapeError(`${c}: inputShape must be [timesteps, features], received ${describe(s)}`);
     }
-    intOption(c, 'inputShape[0] (timesteps)', s[0], 1, 1 << 20);
-    intOption(c, 'inputShape[1] (features)', s[1], 1, 1 << 16);
+    checkInputShape(c, s);
   }
   if (args.recurrentActivation !== undefined) enumOption(c, 'recurrentActivation', args.recurrentActivation, ['sigmoid', 'hardSigmoid'] as const);
   if (args.activation !== undefined) enumOption(c, 'activation', args.activation, ['tanh'] as const);
@@ -70,6 +78,29 @@ export function lstm(args: LSTMArgs): LSTMLayer {
     throw new ConfigError(`${c}: returnSequences: ${describe(args.returnSequences)} is not supported yet; the layer returns h_T`);
   }
   return { className: 'LSTM', config: { ...args, inputShape: args.inputShape ? [...args.inputShape] : undefined } };
+}
+
+function checkInputShape(c: string, s: unknown): void {
+  if (!Array.isArray(s) || s.length !== 2) throw new ShapeError(`${c}: inputShape must be [timesteps, features], received ${describe(s)}`);
+  if (s[0] !== null) intOption(c, 'inputShape[0] (timesteps)', s[0], 1, 1 << 20);
+  intOption(c, 'inputShape[1] (features)', s[1], 1, 1 << 16);
+}
+
+/**
+ * Keras's `Masking`, placed first: a step whose features all equal `maskValue` is skipped, so the
+ * LSTM state carries over it unchanged; leading masked steps leave the state at zero. lstm-wasm
+ * skips such steps outright (the same result as Keras, with less work), for pre- and post-padding.
+ *
+ * @example
+ * sequential({ layers: [masking({ maskValue: 0, inputShape: [5, 1] }), lstm({ units: 32 }), dense({ units: 26, activation: 'softmax' })] });
+ */
+export function masking(args: MaskingArgs = {}): MaskingLayer {
+  const c = 'masking()';
+  checkKeys(c, args, ['maskValue', 'inputShape']);
+  const maskValue = args.maskValue ?? 0;
+  if (typeof maskValue !== 'number' || Number.isNaN(maskValue)) throw new ValueError(`${c}: maskValue must be a number, received ${describe(maskValue)}`);
+  if (args.inputShape !== undefined) checkInputShape(c, args.inputShape);
+  return { className: 'Masking', config: { maskValue, inputShape: args.inputShape ? [...args.inputShape] : undefined } };
 }
 
 /**

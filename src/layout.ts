@@ -37,17 +37,21 @@ export interface ParamSlice {
   size: number;
 }
 
-/** A model's arena: params | grads | m | v (identical layouts, P floats each) | scratch | descriptor. */
+/**
+ * A model's memory: one block `params | grads | m | v | descriptor | stats` (params, grads, m and v
+ * share one layout, so Adam is one flat loop) and one scratch block sized for the longest
+ * sequence seen so far, regrown on demand.
+ */
 export class ModelArena {
   readonly base: number;
   readonly desc: number;
   readonly stats: number;
   readonly P: number;
   readonly slices: ParamSlice[];
-  readonly Tcap: number;
+  private scratchBase = 0;
+  private tcap = 0;
 
   constructor(readonly D: number, readonly H: number, readonly V: number, Tcap: number) {
-    this.Tcap = Tcap;
     let off = 0;
     this.slices = paramShapes(D, H, V).map(({ name, shape }) => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -56,25 +60,12 @@ export class ModelArena {
       return s;
     });
     this.P = off;
-    // scratch, each tensor padded to 16 bytes
-    const scratch: Array<[keyof typeof M, number]> = [
-      ['hs', (Tcap + 1) * H], ['cs', (Tcap + 1) * H], ['gates', Tcap * 4 * H],
-      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H],
-    ];
-    const floats = 4 * this.P + scratch.reduce((a, [, n]) => a + pad4(n), 0);
-    const bytes = floats * 4 + MODEL_SLOTS * 4 + 32; // + descriptor + f64[3] stats (+pad)
-    this.base = alloc(bytes);
     const regionBytes = this.P * 4;
-    let p = this.base + 4 * regionBytes;
-    const scratchPtr: Partial<Record<keyof typeof M, number>> = {};
-    for (const [k, n] of scratch) {
-      scratchPtr[k] = p;
-      p += pad4(n) * 4;
-    }
-    this.desc = p;
-    this.stats = p + MODEL_SLOTS * 4;
+    this.base = alloc(4 * regionBytes + MODEL_SLOTS * 4 + 32); // + descriptor + f64[3] stats (+pad)
+    this.desc = this.base + 4 * regionBytes;
+    this.stats = this.desc + MODEL_SLOTS * 4;
     const d = i32(this.desc, MODEL_SLOTS);
-    d[M.Tcap] = Tcap; d[M.D] = D; d[M.H] = H; d[M.V] = V;
+    d[M.D] = D; d[M.H] = H; d[M.V] = V;
     d[M.params] = this.base;
     d[M.grads] = this.base + regionBytes;
     d[M.m] = this.base + 2 * regionBytes;
@@ -82,7 +73,32 @@ export class ModelArena {
     d[M.P] = this.P;
     const names = [M.offW, M.offU, M.offB, M.offK, M.offBd];
     this.slices.forEach((s, i) => (d[names[i]] = s.offset * 4));
-    for (const [k] of scratch) d[M[k]] = scratchPtr[k]!;
+    this.ensureSteps(Tcap);
+  }
+
+  /** Steps the scratch can hold. */
+  get Tcap(): number {
+    return this.tcap;
+  }
+
+  /** Makes the scratch hold at least `T` steps (hs, cs, gates for T steps plus the per-sample vectors). */
+  ensureSteps(T: number): void {
+    if (T <= this.tcap && this.scratchBase) return;
+    const { H, V } = this;
+    const scratch: Array<[keyof typeof M, number]> = [
+      ['hs', (T + 1) * H], ['cs', (T + 1) * H], ['gates', T * 4 * H],
+      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H],
+    ];
+    if (this.scratchBase) free(this.scratchBase);
+    this.scratchBase = alloc(scratch.reduce((a, [, n]) => a + pad4(n), 0) * 4);
+    const d = this.slots();
+    let p = this.scratchBase;
+    for (const [k, n] of scratch) {
+      d[M[k]] = p;
+      p += pad4(n) * 4;
+    }
+    d[M.Tcap] = T;
+    this.tcap = T;
   }
 
   /** Fresh view of one region: 'params' | 'grads' | 'm' | 'v'. Never keep it across an alloc. */
@@ -104,6 +120,7 @@ export class ModelArena {
   }
 
   dispose(): void {
+    free(this.scratchBase);
     free(this.base);
   }
 }

@@ -3,11 +3,11 @@
 import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption } from './options.js';
 import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from './presets.js';
-import { adam, type AdamOptimizer, type Layer, type LSTMLayer, type DenseLayer } from './layers.js';
-import { createRng, glorotUniform, lstmBias, orthogonal, type Rng } from './random.js';
+import { adam, type AdamOptimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
+import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from './random.js';
 import { DataBlock, M, ModelArena } from './layout.js';
-import { alloc, f32, f64, free, kernels } from './wasm.js';
-import { toInputs, toTargets, isTensorLike, type InputData, type TargetData } from './inputs.js';
+import { alloc, f32, f64, free, i32, kernels } from './wasm.js';
+import { applyMask, toSequences, toTargets, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
 import type { Tensor } from './tensor.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
@@ -19,7 +19,7 @@ export interface NamedTensor extends Tensor {
 
 /** Options of `sequential`. */
 export interface SequentialArgs {
-  /** `[lstm(...), dense(...)]`. */
+  /** `[lstm(...), dense(...)]`, optionally with `masking(...)` first. */
   layers: Layer[];
   /** Seed of the model's generator: initialisation and fit's shuffling. Default 0. */
   seed?: number;
@@ -41,12 +41,12 @@ export interface CompileArgs {
   metrics?: Array<'accuracy' | 'acc'>;
 }
 
-export interface EvaluateArgs {
+export interface EvaluateArgs extends SequenceArgs {
   batchSize?: number;
   verbose?: 0 | 1;
 }
 
-export interface PredictArgs {
+export interface PredictArgs extends SequenceArgs {
   batchSize?: number;
 }
 
@@ -69,16 +69,20 @@ export class Sequential {
   readonly rng: Rng;
   /** The resolved semantics (preset plus overrides). */
   readonly preset: Readonly<Preset>;
+  readonly maskingLayer: MaskingLayer | null;
   readonly lstmLayer: LSTMLayer;
   readonly denseLayer: DenseLayer;
-  /** Steps per sample T, features D, units H, classes V. */
-  readonly T: number;
+  /** Steps per sample T (null: any), features D, units H, classes V. */
+  readonly T: number | null;
   readonly D: number;
   readonly H: number;
   readonly V: number;
   /** @internal */ arena: ModelArena | null;
   /** @internal */ compiled: { accuracy: boolean; accuracyKey: string } | null = null;
   /** @internal */ busy: string | null = null;
+  /** Set by a callback (e.g. earlyStopping) to end `fit` after the current epoch, as Keras. */
+  stopTraining = false;
+  private warnedMask = false;
 
   constructor(args: SequentialArgs) {
     const c = 'sequential()';
@@ -86,14 +90,18 @@ export class Sequential {
     checkKeys(c, args, ['layers', 'seed', 'rng', 'preset', 'kernels']);
     const k = kernels(c);
     const presetName = args.preset === undefined ? DEFAULT_PRESET : enumOption(c, 'preset', args.preset, Object.keys(PRESETS) as PresetName[]);
-    const layers = args.layers;
+    const layers = Array.isArray(args.layers) && args.layers[0]?.className === 'Masking' ? args.layers.slice(1) : args.layers;
     if (!Array.isArray(layers) || layers.length !== 2 || layers[0]?.className !== 'LSTM' || layers[1]?.className !== 'Dense') {
-      throw new ConfigError(`${c}: layers must be [lstm(...), dense(...)] (made by the lstm and dense factories), received ${describe(layers)}`);
+      throw new ConfigError(`${c}: layers must be [lstm(...), dense(...)] or [masking(...), lstm(...), dense(...)] (made by the layer factories), received ${describe(args.layers)}`);
     }
+    this.maskingLayer = layers === args.layers ? null : (args.layers[0] as MaskingLayer);
     this.lstmLayer = layers[0] as LSTMLayer;
     this.denseLayer = layers[1] as DenseLayer;
-    const shape = this.lstmLayer.config.inputShape;
-    if (!shape) throw new ShapeError(`${c}: the first layer needs inputShape: [timesteps, features]`);
+    if (this.maskingLayer && this.lstmLayer.config.inputShape) {
+      throw new ConfigError(`${c}: give inputShape to the first layer (masking), not to lstm`);
+    }
+    const shape = (this.maskingLayer ?? this.lstmLayer).config.inputShape;
+    if (!shape) throw new ShapeError(`${c}: the first layer needs inputShape: [timesteps, features] (timesteps may be null)`);
     const seed = args.seed === undefined ? 0 : intOption(c, 'seed', args.seed, 0, 0xffffffff);
     const simd = args.kernels === undefined ? 'simd' : enumOption(c, 'kernels', args.kernels, ['simd', 'scalar'] as const);
     let rng: Rng;
@@ -111,16 +119,17 @@ export class Sequential {
     this.V = this.denseLayer.config.units;
     void k;
 
-    // Initialise in Keras 2.0's order, consuming the generator as it did: a seed for the LSTM
-    // kernel, the recurrent kernel's normal draw, a seed for the Dense kernel.
+    // Initialise in Keras 2.0's order, consuming the generator as it did (Theano backend): a seed
+    // for the LSTM kernel's own generator, the recurrent kernel's normal draw, a seed for the
+    // Dense kernel's generator.
     const { D, H, V } = this;
-    const W = glorotUniform(createRng(rng.randint(10e6), rng.kind), D, 4 * H);
+    const W = glorotUniform(initializerRng(rng), D, 4 * H);
     const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
     const b = lstmBias(H, this.lstmLayer.config.unitForgetBias ?? true);
-    const K = glorotUniform(createRng(rng.randint(10e6), rng.kind), H, V);
+    const K = glorotUniform(initializerRng(rng), H, V);
     const bd = new Float32Array(V);
 
-    this.arena = new ModelArena(D, H, V, this.T);
+    this.arena = new ModelArena(D, H, V, this.T ?? 1);
     const slots = this.arena.slots();
     slots[M.act] = this.preset.recurrentActivation === 'hardSigmoid' ? 1 : 0;
     slots[M.simd] = simd === 'simd' ? 1 : 0;
@@ -189,16 +198,34 @@ export class Sequential {
     return runFit(this, x, y, args);
   }
 
-  /** @internal Validates x and y and copies them into a fresh DataBlock. */
-  loadData(caller: string, x: unknown, y: unknown | null): DataBlock {
+  /** @internal Validates x and y, finds each sample's real steps, and copies them into a fresh DataBlock. */
+  loadData(caller: string, x: unknown, y: unknown | null, seqArgs: SequenceArgs = {}): DataBlock {
     const a = this.live(caller);
-    const inp = toInputs(caller, x, this.T, this.D);
-    const tgt = y === null ? null : toTargets(caller, y, inp.N, this.V);
-    if (inp.T > a.Tcap) throw new ShapeError(`${caller}: x has ${inp.T} steps, the model holds at most ${a.Tcap}`);
-    const block = new DataBlock(inp.N, inp.T, inp.D, tgt ? this.V : 0);
-    f32(block.x, inp.N * inp.T * inp.D).set(inp.data);
-    if (tgt) f32(block.y, inp.N * this.V).set(tgt);
-    new Int32Array(kernels().memory.buffer, block.lens, inp.N).fill(inp.T);
+    if (seqArgs.padding !== undefined) enumOption(caller, 'padding', seqArgs.padding, ['pre', 'post'] as const);
+    let seqs = toSequences(caller, x, this.T, this.D, seqArgs);
+    const tgt = y === null ? null : toTargets(caller, y, seqs.N, this.V);
+    if (this.maskingLayer) {
+      const fromPad = isTensorLike(x) ? (x as Tensor).padded : undefined;
+      const real = !seqs.full ? 'all' : fromPad && fromPad.lengths.length === seqs.N ? fromPad : null;
+      const { maskValue } = this.maskingLayer.config;
+      const masked = applyMask(seqs, maskValue, real);
+      seqs = masked.seqs;
+      if (masked.collisions > 0 && !this.warnedMask) {
+        this.warnedMask = true;
+        console.warn(
+          `lstm-wasm: ${caller}: ${masked.collisions} real step(s) of the data equal the mask value ${maskValue}; ` +
+            'masking skips them as if they were padding (e.g. a letter scaled to 0). Pad with a value the data never takes, ' +
+            'or pass ragged sequences / lengths without a masking layer. (Shown once per model.)',
+        );
+      }
+    }
+    const longest = seqs.lens.reduce((m, l) => Math.max(m, l), 0);
+    a.ensureSteps(longest);
+    const block = new DataBlock(seqs.N, seqs.T, seqs.D, tgt ? this.V : 0);
+    f32(block.x, seqs.N * seqs.T * seqs.D).set(seqs.data);
+    if (tgt) f32(block.y, seqs.N * this.V).set(tgt);
+    i32(block.starts, seqs.N).set(seqs.starts);
+    i32(block.lens, seqs.N).set(seqs.lens);
     return block;
   }
 
@@ -211,12 +238,12 @@ export class Sequential {
    */
   evaluate(x: InputData, y: TargetData, args: EvaluateArgs = {}): number[] {
     const c = 'evaluate()';
-    checkKeys(c, args, ['batchSize', 'verbose']);
+    checkKeys(c, args, ['batchSize', 'verbose', 'lengths', 'padding']);
     if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
     if (args.verbose !== undefined) enumOption(c, 'verbose', String(args.verbose), ['0', '1']);
     const a = this.live(c);
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
-    const block = this.loadData(c, x, y);
+    const block = this.loadData(c, x, y, { lengths: args.lengths, padding: args.padding });
     try {
       const stats = f64(a.stats, 3);
       stats.fill(0);
@@ -235,11 +262,12 @@ export class Sequential {
    * @example
    * const { loss, grads } = model.computeGradients(x, y);
    */
-  computeGradients(x: InputData, y: TargetData): { loss: number; grads: NamedTensor[] } {
+  computeGradients(x: InputData, y: TargetData, args: SequenceArgs = {}): { loss: number; grads: NamedTensor[] } {
     const c = 'computeGradients()';
+    checkKeys(c, args, ['lengths', 'padding']);
     const a = this.idle(c);
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
-    const block = this.loadData(c, x, y);
+    const block = this.loadData(c, x, y, args);
     try {
       f64(a.stats, 3).fill(0);
       kernels().grad_batch(a.desc, block.desc, 0, block.N, a.stats);
@@ -259,10 +287,10 @@ export class Sequential {
    */
   predict(x: InputData, args: PredictArgs = {}): Tensor {
     const c = 'predict()';
-    checkKeys(c, args, ['batchSize']);
+    checkKeys(c, args, ['batchSize', 'lengths', 'padding']);
     if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
     const a = this.live(c);
-    const block = this.loadData(c, x, null);
+    const block = this.loadData(c, x, null, { lengths: args.lengths, padding: args.padding });
     const out = alloc(block.N * this.V * 4);
     try {
       kernels().predict_batch(a.desc, block.desc, 0, block.N, out);

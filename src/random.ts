@@ -481,20 +481,38 @@ function checkDim(fn: string, name: string, v: unknown): void {
 }
 
 /**
- * Keras `glorot_uniform` for a (fanIn, fanOut) kernel: U(-limit, limit), limit = sqrt(6/(fanIn+fanOut)),
- * each value `(2*rng.random() - 1) * limit`, drawn in row-major order.
- * Departs from Keras: Keras draws from its backend's generator; we draw from `rng`.
+ * Keras's glorot_uniform: shape (fanIn, fanOut), U(-limit, limit) with
+ * limit = sqrt(3·scale), scale = 1/max(1, (fanIn+fanOut)/2), drawn row-major as numpy's
+ * `uniform(low, high)` does: `low + (high - low)·random()` in float64 with float32 bounds
+ * (Theano casts them to floatX), then rounded to float32.
  *
  * @example
- * const W = glorotUniform(createRng(1), 1, 4 * 32); // lstm/kernel, shape (1, 128)
+ * const W = glorotUniform(createRng(1), 1, 128); // Float32Array(128), |w| <= sqrt(6/129)
  */
 export function glorotUniform(rng: Rng, fanIn: number, fanOut: number): Float32Array {
   checkDim('glorotUniform()', 'fanIn', fanIn);
   checkDim('glorotUniform()', 'fanOut', fanOut);
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const scale = 1 / Math.max(1, (fanIn + fanOut) / 2);
+  const limit = Math.sqrt(3 * scale);
+  const low = Math.fround(-limit);
+  const high = Math.fround(limit);
   const out = new Float32Array(fanIn * fanOut);
-  for (let k = 0; k < out.length; k++) out[k] = (2 * rng.random() - 1) * limit;
+  for (let k = 0; k < out.length; k++) out[k] = low + (high - low) * rng.random();
   return out;
+}
+
+/**
+ * The generator Keras 2.0's Theano backend gives an initializer: Keras draws
+ * `seed = randint(1, 10e6)` from the global stream, Theano's `RandomStreams(seed)` draws
+ * `randint(2**30)` from a generator seeded with it and seeds the variable's own generator with that.
+ * The result is of the same kind as `rng`.
+ *
+ * @example
+ * const W = glorotUniform(initializerRng(model.rng), 1, 128);
+ */
+export function initializerRng(rng: Rng): Rng {
+  const seed = rng.randint(1, 10e6);
+  return createRng(createRng(seed, rng.kind).randint(2 ** 30), rng.kind);
 }
 
 /** Options for {@link orthogonal}. */

@@ -8,6 +8,23 @@ import { ShapeError, ValueError } from './errors.js';
 export interface Tensor {
   readonly shape: number[];
   readonly data: Float32Array;
+  /**
+   * Set by `padSequences`: each sequence's true length and the side padded. `reshape`, `divide`
+   * and `scale` keep it. It never changes what a model computes; a `masking` layer uses it to warn
+   * when real data equals the mask value.
+   */
+  readonly padded?: PaddingInfo;
+}
+
+/** Where the real steps of padded sequences are. */
+export interface PaddingInfo {
+  readonly lengths: Int32Array;
+  readonly padding: 'pre' | 'post';
+}
+
+/** Keeps `padded` when the sample axis is unchanged. */
+function keepPadded(t: Tensor, shape: number[]): { padded?: PaddingInfo } {
+  return t.padded && shape[0] === t.shape[0] ? { padded: t.padded } : {};
 }
 
 function checkShape(fn: string, shape: number[]): number {
@@ -75,7 +92,7 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
   } else if (known !== n) {
     throw new ShapeError(`reshape(): [${t.shape.join(', ')}] has ${n} elements, [${shape.join(', ')}] needs ${known}`);
   }
-  return { shape: out, data: t.data };
+  return { shape: out, data: t.data, ...keepPadded(t, out) };
 }
 
 /**
@@ -91,7 +108,7 @@ export function divide(t: Tensor, d: number): Tensor {
   const src = t.data;
   const out = new Float32Array(src.length);
   for (let k = 0; k < src.length; k++) out[k] = Math.fround(src[k] / d);
-  return { shape: t.shape.slice(), data: out };
+  return { shape: t.shape.slice(), data: out, ...keepPadded(t, t.shape) };
 }
 
 /**
@@ -106,5 +123,5 @@ export function scale(t: Tensor, k: number): Tensor {
   const src = t.data;
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.fround(src[i] * k);
-  return { shape: t.shape.slice(), data: out };
+  return { shape: t.shape.slice(), data: out, ...keepPadded(t, t.shape) };
 }
