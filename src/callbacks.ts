@@ -1,4 +1,6 @@
-// History, Keras-style progress output, and the user callback interface.
+// History, Keras-style progress output, the user callback interface, and earlyStopping.
+import { ConfigError } from './errors.js';
+import { checkKeys, describe, enumOption, intOption, numOption } from './options.js';
 
 /** Metric values by name, e.g. `{ loss: 0.088, acc: 0.983 }`. */
 export type Logs = Record<string, number>;
@@ -106,5 +108,100 @@ export class ProgressLogger {
     const head = done < this.samples ? '>' : '=';
     const body = filled > 0 ? '='.repeat(filled - 1) + head : '';
     return `${String(done).padStart(n)}/${this.samples} [${body.padEnd(width, '.')}]`;
+  }
+}
+
+/** Options of `earlyStopping`, as Keras's `EarlyStopping`. */
+export interface EarlyStoppingArgs {
+  /** Logged value to watch. Default 'val_loss'. */
+  monitor?: string;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Epochs without improvement before stopping. Default 0. */
+  patience?: number;
+  /** 'min', 'max', or 'auto' (default: 'max' for accuracy keys, else 'min'). */
+  mode?: 'auto' | 'min' | 'max';
+  /** Put back the weights of the best epoch when stopping early. Default false. */
+  restoreBestWeights?: boolean;
+}
+
+/** The part of a model a callback may use. */
+export interface CallbackModel {
+  stopTraining: boolean;
+  getWeights(): Array<{ data: Float32Array }>;
+  /** @internal writes weights while fit runs */
+  writeParams(ws: Float32Array[]): void;
+}
+
+/**
+ * Keras's `EarlyStopping`: stops `fit` when `monitor` has not improved by more than `minDelta`
+ * for `patience` epochs; with `restoreBestWeights`, the best epoch's weights are put back when it
+ * stops early (Keras 2 behaviour: not when training runs to its last epoch).
+ *
+ * @example
+ * await model.fit(x, y, { epochs: 500, validationSplit: 0.2, callbacks: earlyStopping({ patience: 10, restoreBestWeights: true }) });
+ */
+export function earlyStopping(args: EarlyStoppingArgs = {}): EarlyStopping {
+  return new EarlyStopping(args);
+}
+
+export class EarlyStopping implements Callback {
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly patience: number;
+  readonly mode: 'min' | 'max';
+  readonly restoreBestWeights: boolean;
+  /** Epoch (0-based) at which training was stopped, or 0 when it was not. */
+  stoppedEpoch = 0;
+  private model: CallbackModel | null = null;
+  private wait = 0;
+  private best = Infinity;
+  private bestWeights: Float32Array[] | null = null;
+
+  constructor(args: EarlyStoppingArgs = {}) {
+    const c = 'earlyStopping()';
+    checkKeys(c, args, ['monitor', 'minDelta', 'patience', 'mode', 'restoreBestWeights']);
+    this.monitor = args.monitor ?? 'val_loss';
+    if (typeof this.monitor !== 'string' || !this.monitor) throw new ConfigError(`${c}: monitor must be a log key such as 'val_loss', received ${describe(args.monitor)}`);
+    this.minDelta = Math.abs(args.minDelta === undefined ? 0 : numOption(c, 'minDelta', args.minDelta, -Infinity, Infinity));
+    this.patience = args.patience === undefined ? 0 : intOption(c, 'patience', args.patience, 0);
+    const mode = args.mode === undefined ? 'auto' : enumOption(c, 'mode', args.mode, ['auto', 'min', 'max'] as const);
+    this.mode = mode === 'auto' ? (/acc/.test(this.monitor) ? 'max' : 'min') : mode;
+    if (args.restoreBestWeights !== undefined && typeof args.restoreBestWeights !== 'boolean') {
+      throw new ConfigError(`${c}: restoreBestWeights must be a boolean, received ${describe(args.restoreBestWeights)}`);
+    }
+    this.restoreBestWeights = args.restoreBestWeights ?? false;
+  }
+
+  /** @internal called by fit */
+  setModel(model: CallbackModel): void {
+    this.model = model;
+  }
+
+  onTrainBegin(): void {
+    this.wait = 0;
+    this.stoppedEpoch = 0;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.bestWeights = null;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const current = logs[this.monitor];
+    if (current === undefined) {
+      throw new ConfigError(`earlyStopping(): monitor '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
+    }
+    const better = this.mode === 'min' ? current + this.minDelta < this.best : current - this.minDelta > this.best;
+    if (better) {
+      this.best = current;
+      this.wait = 0;
+      if (this.restoreBestWeights) this.bestWeights = this.model!.getWeights().map((w) => w.data);
+      return;
+    }
+    this.wait++;
+    if (this.wait >= this.patience) {
+      this.stoppedEpoch = epoch;
+      this.model!.stopTraining = true;
+      if (this.restoreBestWeights && this.bestWeights) this.model!.writeParams(this.bestWeights);
+    }
   }
 }

@@ -2,9 +2,10 @@
 // `npm start` and `npx lstm-wasm`: the Keras listing "LSTM with variable-length input sequences
 // to one-character output", end to end, with its knobs as flags.
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import {
-  ready, sequential, lstm, dense, adam, alphabetDataset, padSequences, toCategorical, reshape, divide,
-  createRng, LstmWasmError, type RngKind, type PresetName,
+  ready, sequential, lstm, dense, adam, alphabetDataset, alphabetPatterns, padSequences, toCategorical, reshape, divide,
+  createRng, trainingCurveSvg, LstmWasmError, type RngKind, type PresetName,
 } from './index.js';
 
 const HELP = `Usage: lstm-wasm [options]
@@ -25,6 +26,11 @@ Options:
   --preset NAME      keras2 (default; the listing's Keras 2.0 semantics) or keras3
   --verbose N        0 silent, 1 progress bar, 2 one line per epoch (default 2)
   --kernels KIND     simd (default) or scalar (the reference kernels, slower)
+  --ragged           feed each sequence at its own length (no padding, inputShape [null, 1])
+                     instead of the listing's pre-padded [samples, max-len, 1] tensor
+  --validation-split F  hold out the last fraction F of the samples (as Keras) and report
+                     accuracy on them
+  --plot FILE        write the training curve (loss and accuracy per epoch) as an SVG file
   --print-data       print every generated sequence (the listing does), not just the first 10
   -h, --help         this text
 `;
@@ -45,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
       rng: { type: 'string' }, preset: { type: 'string' }, verbose: { type: 'string' },
       kernels: { type: 'string' }, 'print-data': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      ragged: { type: 'boolean' }, 'validation-split': { type: 'string' }, plot: { type: 'string' },
     },
   });
   if (values.help) {
@@ -64,6 +71,12 @@ async function main(argv: string[]): Promise<void> {
   const kernels = (values.kernels ?? 'simd') as 'simd' | 'scalar';
   if (kernels !== 'simd' && kernels !== 'scalar') throw new LstmWasmError(`--kernels must be simd or scalar, received '${kernels}'`);
 
+  const split = values['validation-split'] === undefined ? undefined : Number(values['validation-split']);
+  if (split !== undefined && !(split > 0 && split < 1)) {
+    throw new LstmWasmError(`--validation-split must be a number in (0, 1), received '${values['validation-split']}'`);
+  }
+  const ragged = values.ragged === true;
+
   await ready();
   // One stream for everything, consumed in the listing's order: data, initialisation, one shuffle
   // per epoch, then the demo picks.
@@ -74,18 +87,22 @@ async function main(argv: string[]): Promise<void> {
   for (let i = 0; i < shown; i++) console.log(`${dataX[i].map((k) => alphabet[k]).join('')} -> ${alphabet[dataY[i]]}`);
   if (shown < dataX.length) console.log(`... ${dataX.length - shown} more (--print-data shows them all)`);
 
-  const X = padSequences(dataX, { maxLen, dtype: 'float32' });
-  const x = divide(reshape(X, [dataX.length, maxLen, 1]), alphabet.length);
-  const y = toCategorical(dataY, undefined, { vocabularySize: alphabet.length });
+  // The listing's input: pre-padded to max-len steps and scaled by 1/26. With --ragged, each
+  // sequence keeps its own length and no step is padding.
+  const n = alphabet.length;
+  const encode = (seqs: number[][]) =>
+    ragged ? seqs.map((q) => q.map((k) => Math.fround(k / n))) : divide(reshape(padSequences(seqs, { maxLen, dtype: 'float32' }), [seqs.length, maxLen, 1]), n);
+  const x = encode(dataX);
+  const y = toCategorical(dataY, undefined, { vocabularySize: n });
   const V = y.shape[1];
 
   const model = sequential({
     rng, preset, kernels,
-    layers: [lstm({ units, inputShape: [maxLen, 1] }), dense({ units: V, activation: 'softmax' })],
+    layers: [lstm({ units, inputShape: [ragged ? null : maxLen, 1] }), dense({ units: V, activation: 'softmax' })],
   });
   model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] });
   const t0 = performance.now();
-  await model.fit(x, y, { epochs, batchSize, shuffle: true, verbose: verbose as 0 | 1 | 2 });
+  const history = await model.fit(x, y, { epochs, batchSize, shuffle: true, verbose: verbose as 0 | 1 | 2, validationSplit: split });
   const seconds = (performance.now() - t0) / 1000;
 
   const [, acc] = model.evaluate(x, y);
@@ -93,14 +110,29 @@ async function main(argv: string[]): Promise<void> {
   for (let i = 0; i < 20; i++) {
     const pattern = dataX[rng.randint(dataX.length)];
     console.log(`pattern : [${pattern.join(', ')}]`);
-    const p = padSequences([pattern], { maxLen, dtype: 'float32' });
-    const probs = model.predict(divide(reshape(p, [1, maxLen, 1]), alphabet.length)).data;
+    const probs = model.predict(encode([pattern])).data;
     let best = 0;
     for (let j = 1; j < probs.length; j++) if (probs[j] > probs[best]) best = j;
     console.log(`[${pattern.map((k) => `'${alphabet[k]}'`).join(', ')}] -> ${alphabet[best]}`);
   }
-  const perSample = (seconds * 1e6) / (epochs * dataX.length);
-  console.log(`Trained ${epochs} epochs x ${dataX.length} samples in ${seconds.toFixed(2)} s (${perSample.toFixed(2)} µs per sample, ${kernels} kernels)`);
+  if (split !== undefined) {
+    const key = Object.keys(history.history).find((k) => k.startsWith('val_acc'))!;
+    const held = dataX.length - Math.floor(dataX.length * (1 - split));
+    console.log(`Held-out accuracy (last ${held} samples, never trained on): ${(history.history[key].at(-1)! * 100).toFixed(2)}%`);
+  }
+  const all = alphabetPatterns({ maxLen, alphabet });
+  if (all.dataY.every((t) => t < V)) {
+    const [, accAll] = model.evaluate(encode(all.dataX), toCategorical(all.dataY, V));
+    console.log(`Accuracy on all ${all.dataX.length} distinct patterns: ${(accAll * 100).toFixed(2)}%`);
+  }
+  if (values.plot) {
+    const title = `LSTM(${units}) on ${dataX.length} sequences, batch ${batchSize}, ${preset}${ragged ? ', ragged' : ''}`;
+    writeFileSync(values.plot, trainingCurveSvg(history, { title }));
+    console.log(`Wrote the training curve to ${values.plot}`);
+  }
+  const trained = split === undefined ? dataX.length : Math.floor(dataX.length * (1 - split));
+  const perSample = (seconds * 1e6) / (epochs * trained);
+  console.log(`Trained ${epochs} epochs x ${trained} samples in ${seconds.toFixed(2)} s (${perSample.toFixed(2)} µs per sample, ${kernels} kernels)`);
   model.dispose();
 }
 

@@ -98,6 +98,32 @@ export function alphabetDataset(args: AlphabetDatasetArgs = {}): AlphabetDataset
 }
 
 /**
+ * Every distinct sample `alphabetDataset` can draw for an alphabet of n letters and `maxLen`:
+ * runs start..end with start < n-2, start <= end < min(start+maxLen, n-1); the target is end+1.
+ * For 26 letters and maxLen 5 there are 114.
+ *
+ * @example
+ * const { dataX, dataY } = alphabetPatterns({ maxLen: 5 }); // dataX.length === 114
+ */
+export function alphabetPatterns(args: { maxLen?: number; alphabet?: string } = {}): { dataX: number[][]; dataY: number[] } {
+  const fn = 'alphabetPatterns()';
+  const maxLen = args.maxLen ?? 5;
+  const alphabet = args.alphabet ?? UPPERCASE;
+  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ValueError(`${fn}: maxLen must be a positive integer, got ${String(maxLen)}`);
+  const n = Array.from(alphabet).length;
+  if (n < 3) throw new ValueError(`${fn}: alphabet must have at least 3 letters, got ${n}`);
+  const dataX: number[][] = [];
+  const dataY: number[] = [];
+  for (let start = 0; start < n - 2; start++) {
+    for (let end = start; end < Math.min(start + maxLen, n - 1); end++) {
+      dataX.push(Array.from({ length: end - start + 1 }, (_, i) => start + i));
+      dataY.push(end + 1);
+    }
+  }
+  return { dataX, dataY };
+}
+
+/**
  * Characters <-> integer indices, in alphabet order.
  *
  * @example

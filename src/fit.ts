@@ -6,11 +6,12 @@ import { checkKeys, describe, enumOption, intOption } from './options.js';
 import { History, ProgressLogger, type Callback, type Logs } from './callbacks.js';
 import { M } from './layout.js';
 import { f64, i32, kernels } from './wasm.js';
-import type { InputData, TargetData } from './inputs.js';
+import type { InputData, SequenceArgs, TargetData } from './inputs.js';
 import type { Sequential } from './model.js';
+import type { DataBlock } from './layout.js';
 
-/** Options of `fit`, as Keras's. */
-export interface FitArgs {
+/** Options of `fit`, as Keras's. `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`). */
+export interface FitArgs extends SequenceArgs {
   /** Passes over the data. Default 1. */
   epochs?: number;
   /** Samples per gradient step; the last batch of an epoch may be shorter. Default 32. */
@@ -25,21 +26,44 @@ export interface FitArgs {
   signal?: AbortSignal;
   /** Epoch to start counting from (for logs), as Keras. Default 0. */
   initialEpoch?: number;
+  /**
+   * Fraction of the samples held out for validation, taken from the end before any shuffling, as
+   * Keras. Logs then hold `val_loss` and `val_acc` (`val_accuracy` under keras3).
+   */
+  validationSplit?: number;
+  /** Held-out data `[x, y]` (or `[x, y, { lengths, padding }]`) evaluated after every epoch. */
+  validationData?: [InputData, TargetData] | [InputData, TargetData, SequenceArgs];
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'signal', 'initialEpoch'] as const;
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'signal', 'initialEpoch', 'lengths', 'padding', 'validationSplit', 'validationData'] as const;
 const CHUNK_SAMPLES = 2048; // samples per call into WASM when nobody needs per-batch events
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-// Yield to the host's event loop (so pages repaint and abort signals arrive) at most every ~15 ms.
+// Yield to the host's event loop (so pages repaint and abort messages arrive) at most every
+// ~15 ms: setImmediate in Node, a MessageChannel round trip in browsers and workers (setTimeout
+// is clamped to 4 ms there when repeated).
 let lastYield = 0;
+let channel: MessageChannel | null = null;
+const waiting: Array<() => void> = [];
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((r) => g.setImmediate!(r));
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+  }
+  return new Promise((r) => {
+    waiting.push(r);
+    channel!.port2.postMessage(0);
+  });
+}
 async function maybeYield(): Promise<void> {
   const t = now();
   if (t - lastYield < 15) return;
   lastYield = t;
-  const g = globalThis as { setImmediate?: (f: () => void) => void };
-  await new Promise<void>((r) => (g.setImmediate ? g.setImmediate(r) : setTimeout(r, 0)));
+  await macrotask();
 }
 
 /** @internal The body of `Sequential.fit`. */
@@ -56,24 +80,62 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
   callbacks.forEach((cb, i) => {
     if (cb === null || typeof cb !== 'object') throw new ValueError(`${c}: callbacks[${i}] must be an object of hooks, received ${describe(cb)}`);
-    checkKeys(`${c} callbacks[${i}]`, cb, ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd']);
+    // Plain hook objects are checked for typos; class instances (earlyStopping) carry state fields.
+    if (Object.getPrototypeOf(cb) === Object.prototype) {
+      checkKeys(`${c} callbacks[${i}]`, cb, ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd']);
+    }
   });
   const signal = args.signal;
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
     throw new ValueError(`${c}: signal must be an AbortSignal, received ${describe(signal)}`);
   }
+  if (args.validationSplit !== undefined && args.validationData !== undefined) {
+    throw new ValueError(`${c}: give validationSplit or validationData, not both`);
+  }
   const arena = model.idle(c);
   if (!model.compiled) throw new StateError(`${c}: call compile() first`);
   const accKey = model.compiled.accuracy ? model.compiled.accuracyKey : null;
-  const block = model.loadData(c, x, y);
+  const seqArgs: SequenceArgs = { lengths: args.lengths, padding: args.padding };
+  let block: DataBlock;
+  let valBlock: DataBlock | null = null;
+  if (args.validationSplit !== undefined) {
+    const split = args.validationSplit;
+    if (typeof split !== 'number' || !(split > 0 && split < 1)) {
+      throw new ValueError(`${c}: validationSplit must be a number in (0, 1), received ${describe(split)}`);
+    }
+    const all = model.loadData(c, x, y, seqArgs);
+    const nTrain = Math.floor(all.N * (1 - split)); // Keras: split_at = int(len(x) * (1 - split))
+    if (nTrain < 1 || nTrain >= all.N) {
+      all.dispose();
+      throw new ValueError(`${c}: validationSplit ${split} of ${all.N} samples leaves ${nTrain} for training and ${all.N - nTrain} for validation; both need at least one`);
+    }
+    [block, valBlock] = all.split(nTrain);
+    all.dispose();
+  } else {
+    if (args.validationData !== undefined) {
+      const vd = args.validationData;
+      if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+        throw new ValueError(`${c}: validationData must be [x, y] or [x, y, { lengths, padding }], received ${describe(vd)}`);
+      }
+      if (vd[2] !== undefined) checkKeys(`${c} validationData[2]`, vd[2], ['lengths', 'padding']);
+      valBlock = model.loadData(`${c} validationData`, vd[0], vd[1], vd[2] ?? {});
+    }
+    try {
+      block = model.loadData(c, x, y, seqArgs);
+    } catch (e) {
+      valBlock?.dispose();
+      throw e;
+    }
+  }
 
   model.busy = 'fit()';
   const k = kernels();
   const N = block.N;
   const history = new History({ epochs, samples: N, batchSize, steps: Math.ceil(N / batchSize) });
   const logger = new ProgressLogger(verbose, epochs, N);
+  // Per-batch events or an abort signal: one batch per call into WASM; otherwise long runs.
   const perBatch = callbacks.some((cb) => cb.onBatchEnd);
-  const chunk = perBatch ? batchSize : Math.max(batchSize, Math.floor(CHUNK_SAMPLES / batchSize) * batchSize);
+  const chunk = perBatch || signal ? batchSize : Math.max(batchSize, Math.floor(CHUNK_SAMPLES / batchSize) * batchSize);
   const order = new Int32Array(N);
   for (let i = 0; i < N; i++) order[i] = i;
   const logsOf = (s: Float64Array | number[]): Logs => {
@@ -85,29 +147,32 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
     for (const cb of callbacks) await (cb[hook] as ((...x: unknown[]) => unknown) | undefined)?.apply(cb, a);
   };
 
+  model.stopTraining = false;
+  for (const cb of callbacks) (cb as { setModel?: (m: Sequential) => void }).setModel?.(model);
   try {
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
-      if (signal?.aborted) break;
+      if (signal?.aborted || model.stopTraining) break;
       await call('onEpochBegin', epoch, {});
       logger.epochBegin(epoch, now());
       if (shuffle) model.rng.shuffle(order); // in place, as Keras 2.0 shuffles index_array
       i32(block.order, N).set(order);
       const stats = [0, 0, 0];
       let aborted = false;
+      const epochStart = snapshotState(model);
+      const diverged = (upTo: number): never => {
+        const { batch, what } = replayToLastFinite(model, block, epochStart, upTo, batchSize);
+        throw new ValueError(
+          `${c}: ${what} in epoch ${epoch + 1}, batch ${batch + 1} (terminateOnNaN); training stopped ` +
+            'and the model keeps its last weights with a finite loss (try a lower learning rate)',
+        );
+      };
       for (let start = 0, batch = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
-        const snapshot = snapshotState(model);
         f64(arena.stats, 3).fill(0);
         k.train_batches(arena.desc, block.desc, block.order + start * 4, count, batchSize, arena.stats);
         const s = f64(arena.stats, 3);
-        if (!Number.isFinite(s[0]) || !paramsFinite(model)) {
-          restoreState(model, snapshot);
-          throw new ValueError(
-            `${c}: the loss became ${s[0]} in epoch ${epoch + 1} within samples ${start}-${start + count - 1} of the epoch; ` +
-              'training stopped and the model keeps its last finite weights (try a lower learning rate)',
-          );
-        }
+        if (!Number.isFinite(s[0])) diverged(start + count);
         for (let j = 0; j < 3; j++) stats[j] += s[j];
         if (perBatch) {
           const b = batch++;
@@ -119,9 +184,18 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
           aborted = true;
           break;
         }
+        if (model.stopTraining) break; // set by onBatchEnd: end the epoch after this batch, as Keras
       }
       if (aborted) break;
+      if (!paramsFinite(model)) diverged(N); // the epoch's last update overflowed
       const logs = logsOf(stats);
+      if (valBlock) {
+        const v = f64(arena.stats, 3);
+        v.fill(0);
+        k.eval_batches(arena.desc, valBlock.desc, 0, valBlock.N, arena.stats);
+        const vl = logsOf(f64(arena.stats, 3));
+        for (const [key, val] of Object.entries(vl)) logs[`val_${key}`] = val;
+      }
       logger.epochEnd(logs, now());
       history.record(epoch, logs);
       await call('onEpochEnd', epoch, logs);
@@ -130,6 +204,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   } finally {
     model.busy = null;
     block.dispose();
+    valBlock?.dispose();
   }
   return history;
 }
@@ -147,6 +222,38 @@ function restoreState(model: Sequential, s: Snapshot): void {
   a.region('m').set(s.m);
   a.region('v').set(s.v);
   a.slots()[M.step] = s.step;
+}
+
+// Rewinds to the start of the epoch and replays it one batch at a time (the order is still in the
+// block, so the replay is exact) up to the batch that makes the loss or the weights non-finite.
+// Then it keeps the latest of the states before it whose loss over the whole training set is
+// finite (so the model never predicts NaN), looking back at most RING batches, else the epoch start.
+const RING = 8;
+function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot, upTo: number, batchSize: number): { batch: number; what: string } {
+  const a = model.live('fit()');
+  const k = kernels();
+  restoreState(model, start);
+  const ring: Snapshot[] = [];
+  let bad = { batch: Math.ceil(upTo / batchSize) - 1, what: 'the weights became non-finite' };
+  for (let b = 0; b * batchSize < upTo; b++) {
+    ring.push(snapshotState(model));
+    if (ring.length > RING) ring.shift();
+    f64(a.stats, 3).fill(0);
+    k.train_batches(a.desc, block.desc, block.order + b * batchSize * 4, Math.min(batchSize, upTo - b * batchSize), batchSize, a.stats);
+    const loss = f64(a.stats, 3)[0];
+    if (!Number.isFinite(loss) || !paramsFinite(model)) {
+      bad = { batch: b, what: Number.isFinite(loss) ? 'the weights became non-finite' : `the loss became ${loss}` };
+      break;
+    }
+  }
+  for (let i = ring.length - 1; i >= 0; i--) {
+    restoreState(model, ring[i]);
+    f64(a.stats, 3).fill(0);
+    k.eval_batches(a.desc, block.desc, 0, block.N, a.stats);
+    if (Number.isFinite(f64(a.stats, 3)[0])) return bad;
+  }
+  restoreState(model, start);
+  return bad;
 }
 
 function paramsFinite(model: Sequential): boolean {

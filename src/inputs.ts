@@ -10,8 +10,11 @@ export interface TensorLike {
   readonly data: ArrayLike<number>;
 }
 
-/** Inputs: a rank-3 tensor [samples, steps, features] or the same as nested arrays. */
-export type InputData = TensorLike | number[][][];
+/**
+ * Inputs: a rank-3 tensor [samples, steps, features], the same as nested arrays, or ragged nested
+ * arrays: `number[][]` (one feature per step) or `number[][][]` whose samples differ in length.
+ */
+export type InputData = TensorLike | number[][][] | number[][];
 /** Targets: a rank-2 tensor [samples, classes] (one-hot or soft) or the same as nested arrays. */
 export type TargetData = TensorLike | number[][];
 
@@ -152,7 +155,10 @@ function isRegular(x: unknown[]): boolean {
  */
 export function toSequences(caller: string, x: unknown, T: number | null, D: number, args: SequenceArgs = {}): Sequences {
   let seqs: Sequences;
-  if (!isTensorLike(x) && Array.isArray(x) && !isRegular(x)) {
+  // Nested arrays are ragged when their lengths differ, or when they are all shorter than a fixed
+  // inputShape (each then runs at its own length); tensors always hold their padded shape.
+  const shorter = T !== null && Array.isArray(x) && x.every((q) => Array.isArray(q) && q.length < T);
+  if (!isTensorLike(x) && Array.isArray(x) && (!isRegular(x) || shorter)) {
     if (args.lengths !== undefined) throw new ShapeError(`${caller}: lengths go with padded tensors; ragged x already has its lengths`);
     seqs = ragged(caller, x, D);
     if (seqs.N === 0) throw new ShapeError(`${caller}: x has 0 samples; at least one is needed`);

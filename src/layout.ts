@@ -152,6 +152,21 @@ export class DataBlock {
     d[DS.starts] = this.starts; d[DS.lens] = this.lens;
   }
 
+  /** Two new blocks: samples [0, n) and [n, N), copied (Keras's validationSplit takes the tail). */
+  split(n: number): [DataBlock, DataBlock] {
+    const parts: Array<[number, number]> = [[0, n], [n, this.N]];
+    const [a, b] = parts.map(([from, to]) => {
+      const part = new DataBlock(to - from, this.T, this.D, this.V);
+      const row = this.T * this.D;
+      f32(part.x, part.N * row).set(f32(this.x + from * row * 4, part.N * row));
+      if (this.V > 0) f32(part.y, part.N * this.V).set(f32(this.y + from * this.V * 4, part.N * this.V));
+      i32(part.starts, part.N).set(i32(this.starts + from * 4, part.N));
+      i32(part.lens, part.N).set(i32(this.lens + from * 4, part.N));
+      return part;
+    });
+    return [a, b];
+  }
+
   dispose(): void {
     free(this.base);
   }

@@ -80,7 +80,10 @@ export class Sequential {
   /** @internal */ arena: ModelArena | null;
   /** @internal */ compiled: { accuracy: boolean; accuracyKey: string } | null = null;
   /** @internal */ busy: string | null = null;
-  /** Set by a callback (e.g. earlyStopping) to end `fit` after the current epoch, as Keras. */
+  /**
+   * Set by a callback to end `fit`, as Keras: from onEpochEnd after that epoch, from onBatchEnd
+   * after that batch (the epoch's logs then cover the batches that ran).
+   */
   stopTraining = false;
   private warnedMask = false;
 
@@ -148,7 +151,8 @@ export class Sequential {
     return this.live(caller);
   }
 
-  private writeParams(ws: Float32Array[]): void {
+  /** @internal Writes checked weights (used by setWeights and by callbacks while fit runs). */
+  writeParams(ws: Float32Array[]): void {
     const a = this.live('setWeights()');
     const params = a.region('params');
     a.slices.forEach((s, i) => params.set(ws[i], s.offset));

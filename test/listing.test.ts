@@ -30,5 +30,32 @@ describe('npm start: the Keras listing', () => {
     const ints = lines.filter((l) => l.startsWith('pattern : ['));
     expect(ints).toHaveLength(20);
     expect(ints[0]).toBe('pattern : [19, 20, 21, 22, 23]');
+    expect(out).toMatch(/^Accuracy on all 114 distinct patterns: \d+\.\d\d%$/m);
   }, 180_000);
+
+  it('--ragged trains on unpadded sequences to the same accuracy bar, with the same demo picks', () => {
+    const out = execFileSync(process.execPath, [cli, '--verbose', '0', '--ragged'], { encoding: 'utf8', timeout: 180_000 });
+    const acc = Number(/^Model Accuracy: (\d+\.\d\d)%$/m.exec(out)?.[1]);
+    expect(acc).toBeGreaterThanOrEqual(97);
+    const patterns = out.split('\n').filter((l) => / -> [A-Z]$/.test(l) && l.startsWith('[')).map((l) => l.slice(0, l.indexOf(']')).replace(/[^A-Z]/g, ''));
+    expect(patterns.slice(0, SEED_DEMOS.length)).toEqual(SEED_DEMOS);
+  }, 180_000);
+
+  it('--validation-split holds out the last samples and reports their accuracy', () => {
+    const out = execFileSync(process.execPath, [cli, '--verbose', '2', '--epochs', '3', '--batch-size', '16', '--validation-split', '0.2'], { encoding: 'utf8' });
+    expect(out).toMatch(/^ - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/m);
+    expect(out).toMatch(/^Held-out accuracy \(last 200 samples, never trained on\): \d+\.\d\d%$/m);
+    expect(out).toMatch(/^Trained 3 epochs x 800 samples/m);
+  });
+
+  it('rejects bad flags with a clear message and exit code 2', () => {
+    let err: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync(process.execPath, [cli, '--validation-split', '1.5'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.status).toBe(2);
+    expect(err.stderr).toMatch(/--validation-split must be a number in \(0, 1\), received '1.5'/);
+  });
 });

@@ -172,8 +172,13 @@ describe('training', () => {
     const { x, y } = task();
     const m = sequential({ seed: 1, layers: [lstm({ units: 8, inputShape: [3, 1] }), dense({ units: 5, activation: 'softmax' })] });
     m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ learningRate: 1e38 }), metrics: ['accuracy'] });
-    await expect(m.fit(x, y, { epochs: 50, batchSize: 1, verbose: 0 })).rejects.toThrow(ValueError);
+    let seen = 0;
+    const run = m.fit(x, y, { epochs: 50, batchSize: 1, verbose: 0, callbacks: { onBatchEnd: () => void seen++ } });
+    await expect(run).rejects.toThrow(ValueError);
+    await expect(run).rejects.toThrow(/(loss became (NaN|Infinity)|weights became non-finite) in epoch \d+, batch \d+/);
     for (const w of m.getWeights()) expect(w.data.every(Number.isFinite)).toBe(true);
+    expect(m.predict(x).data.every(Number.isFinite)).toBe(true);
+    expect(seen).toBeGreaterThan(0);
     m.dispose();
   });
 });
