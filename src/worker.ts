@@ -1,0 +1,428 @@
+// Training off the main thread. `trainInWorker` (the page's or program's side) starts a worker,
+// sends it a serializable description of the model, the data and fit's options, relays per-epoch
+// logs and an abort, and resolves with the History and the weights (transferred, not copied).
+// `serveWorker` is the worker's side: it builds the model, runs `fit` and reports back.
+// Hosts: Web Workers in browsers (classic for the IIFE bundle, module for the ESM build) and
+// Node's worker_threads. Nothing here touches WebAssembly; the worker calls `ready()` itself.
+import { ConfigError, LstmWasmError, ShapeError, StateError, ValueError } from './errors.js';
+import { checkKeys, describe } from './options.js';
+import { ready } from './wasm.js';
+import { sequential, type CompileArgs, type NamedTensor, type SequentialArgs } from './model.js';
+import * as layerFactories from './layers.js';
+import { adam, type AdamOptimizer, type Layer } from './layers.js';
+import { History, type Logs } from './callbacks.js';
+import { createRng, type Rng, type RngKind, type RngState } from './random.js';
+import type { FitArgs } from './fit.js';
+import type { InputData, TargetData } from './inputs.js';
+
+/** `fit` options that cross to the worker: everything but `callbacks` and `signal` (see `onEpoch`, `signal`). */
+export type WorkerFitArgs = Omit<FitArgs, 'callbacks' | 'signal'>;
+
+/** Timing of one epoch, measured inside the worker. */
+export interface EpochTiming {
+  /** Wall time of the epoch in seconds. */
+  seconds: number;
+  /** Training samples per second over the epoch. */
+  samplesPerSecond: number;
+}
+
+/** Options of {@link trainInWorker}. */
+export interface TrainInWorkerArgs {
+  /**
+   * The arguments of `sequential(...)`: `layers` made by `lstm()`/`dense()` (plain objects, so
+   * they cross to the worker), `seed`, `rng`, `preset`, `kernels`. An `Rng` object is sent as its
+   * state and, when training ends, set to the worker's final state, so the stream continues
+   * exactly as after an in-thread `fit`.
+   */
+  model: SequentialArgs;
+  /** The arguments of `compile(...)`; `optimizer: adam({...})` crosses as plain data. */
+  compile: CompileArgs;
+  /** Inputs [samples, steps, features]: a `{shape, data}` tensor or nested arrays (copied to the worker). */
+  x: InputData;
+  /** Targets [samples, classes]. */
+  y: TargetData;
+  /** `fit` options without `callbacks` and `signal`, checked by `fit` in the worker; `verbose` defaults to 0 here. */
+  fit?: WorkerFitArgs;
+  /** Called on this thread after every finished epoch, with Keras's logs and the epoch's timing. */
+  onEpoch?: (epoch: number, logs: Logs, timing: EpochTiming) => void;
+  /**
+   * Stops training between batches, as `fit`'s `signal`: the promise then resolves (it does not
+   * reject) with `aborted: true`, the epochs that finished, and the weights of the last finished batch.
+   */
+  signal?: AbortSignal;
+  /**
+   * Where the worker script is. Defaults: with the `<script>` bundle, a same-origin blob worker
+   * that runs `importScripts(<the bundle's own URL>)` (so a CDN copy works too); with the ESM
+   * build, `./worker-entry.js` next to this module (`type: 'module'`, the pattern bundlers
+   * recognise); in Node, the same file in `worker_threads`. Give `dist/lstm-wasm.worker.js`'s URL
+   * where a Content-Security-Policy forbids blob workers.
+   */
+  workerUrl?: string | URL;
+}
+
+/** What {@link trainInWorker} resolves to. */
+export interface TrainInWorkerResult {
+  /** The run's History, as `fit` returns it. */
+  history: History;
+  /** `getWeights()` of the trained model: 5 tensors whose buffers were transferred from the worker. */
+  weights: NamedTensor[];
+  /** True when `signal` stopped training before the last epoch. */
+  aborted: boolean;
+  /** Wall time of `fit` inside the worker, in seconds. */
+  seconds: number;
+}
+
+// ---- the wire format -------------------------------------------------------------------------
+
+const TAG = 'lstm-wasm/worker/1'; // every message carries it; anything else is ignored
+
+interface Job {
+  model: Omit<SequentialArgs, 'rng'> & { rng?: RngKind | { state: RngState } };
+  compile: CompileArgs;
+  x: InputData;
+  y: TargetData;
+  fit: WorkerFitArgs;
+}
+
+type ToWorker = { tag: typeof TAG; type: 'train'; job: Job } | { tag: typeof TAG; type: 'abort' };
+
+type FromWorker =
+  | { tag: typeof TAG; type: 'ready' }
+  | { tag: typeof TAG; type: 'epoch'; epoch: number; logs: Logs; timing: EpochTiming }
+  | {
+      tag: typeof TAG;
+      type: 'done';
+      history: { epoch: number[]; history: Record<string, number[]>; params: History['params'] };
+      weights: NamedTensor[];
+      aborted: boolean;
+      seconds: number;
+      rngState: RngState | null;
+    }
+  | { tag: typeof TAG; type: 'error'; name: string; message: string };
+
+const ERRORS: Record<string, new (m: string) => Error> = { LstmWasmError, ShapeError, ValueError, ConfigError, StateError };
+
+const LAYER_FACTORIES = ['lstm', 'dense', 'masking'];
+
+const TRAIN_KEYS = ['model', 'compile', 'x', 'y', 'fit', 'onEpoch', 'signal', 'workerUrl'] as const;
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+// ---- where the worker script is ----------------------------------------------------------------
+
+// The URL of the classic <script> that is running this code (the IIFE bundle), read while it runs:
+// `document.currentScript` is only set during a classic script's first execution.
+const SCRIPT_URL: string | undefined = (() => {
+  const d = (globalThis as { document?: { currentScript?: { src?: unknown } | null } }).document;
+  const src = d?.currentScript?.src;
+  return typeof src === 'string' && src !== '' ? src : undefined;
+})();
+
+// Hidden from bundlers, which would otherwise try to resolve a Node built-in for the browser.
+const WORKER_THREADS = 'node:worker_threads';
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+}
+
+/** The two ends of a worker behind one small interface. */
+interface Channel {
+  post(msg: ToWorker): void;
+  terminate(): void;
+}
+
+interface Handlers {
+  message(msg: FromWorker): void;
+  fail(err: Error): void;
+}
+
+async function openChannel(caller: string, workerUrl: string | URL | undefined, h: Handlers): Promise<Channel> {
+  if (isNode()) {
+    const wt = (await import(/* @vite-ignore */ /* webpackIgnore: true */ WORKER_THREADS)) as typeof import('node:worker_threads');
+    const url = workerUrl ?? moduleEntryUrl();
+    if (url === undefined) throw new ConfigError(`${caller}: give workerUrl (this build cannot locate worker-entry.js)`);
+    const w = new wt.Worker(typeof url === 'string' && url.startsWith('file:') ? new URL(url) : url);
+    w.on('message', (m: FromWorker) => h.message(m));
+    w.on('error', (e: Error) => h.fail(new StateError(`${caller}: the worker failed: ${e.message}`)));
+    w.on('exit', (code: number) => h.fail(new StateError(`${caller}: the worker exited (code ${code}) before it finished`)));
+    return { post: (m) => w.postMessage(m), terminate: () => void w.terminate() };
+  }
+  const WorkerCtor = (globalThis as { Worker?: typeof Worker }).Worker;
+  if (typeof WorkerCtor !== 'function') throw new StateError(`${caller}: this host has neither Web Workers nor worker_threads`);
+  let w: Worker;
+  let blobUrl: string | undefined;
+  if (workerUrl !== undefined) {
+    w = new WorkerCtor(workerUrl, { type: SCRIPT_URL ? 'classic' : 'module' });
+  } else if (SCRIPT_URL) {
+    // A same-origin bootstrap that loads the bundle this page loaded: works even when the bundle
+    // comes from a CDN, where `new Worker(cdnUrl)` would be refused as cross-origin.
+    const boot = `importScripts(${JSON.stringify(SCRIPT_URL)});\nself.lstmWasm.serveWorker();\n`;
+    blobUrl = URL.createObjectURL(new Blob([boot], { type: 'text/javascript' }));
+    w = new WorkerCtor(blobUrl);
+  } else if (typeof import.meta.url === 'string') {
+    w = new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module' });
+  } else {
+    throw new ConfigError(`${caller}: give workerUrl (the URL of lstm-wasm.worker.js); this script's own URL is unknown`);
+  }
+  const release = () => {
+    if (blobUrl) URL.revokeObjectURL(blobUrl);
+    blobUrl = undefined;
+  };
+  w.onmessage = (e: MessageEvent<FromWorker>) => {
+    if (e.data?.type === 'ready') release();
+    h.message(e.data);
+  };
+  w.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    h.fail(new StateError(`${caller}: the worker failed: ${e.message || `could not load or run ${String(workerUrl ?? SCRIPT_URL ?? 'worker-entry.js')}`}`));
+  };
+  w.onmessageerror = () => h.fail(new StateError(`${caller}: a message from the worker could not be read`));
+  return {
+    post: (m) => w.postMessage(m),
+    terminate: () => {
+      w.terminate();
+      release();
+    },
+  };
+}
+
+function moduleEntryUrl(): URL | undefined {
+  return typeof import.meta.url === 'string' ? new URL('./worker-entry.js', import.meta.url) : undefined;
+}
+
+// ---- the caller's side -------------------------------------------------------------------------
+
+/**
+ * Runs `sequential(model)`, `compile(compile)` and `fit(x, y, fit)` in a worker — a Web Worker in
+ * browsers, `worker_threads` in Node — so the page stays responsive. Per-epoch logs stream back
+ * through `onEpoch`; `signal` stops training; the trained weights come back as transferred
+ * buffers, ready for `setWeights` on a model in this thread. The same seed gives the same bits
+ * as an in-thread `fit`. Errors from the worker arrive as the same typed errors.
+ *
+ * Departs from Keras: there is no Keras counterpart; `fit`'s `callbacks` become `onEpoch`.
+ *
+ * @example
+ * const stop = new AbortController();
+ * const { history, weights, aborted } = await trainInWorker({
+ *   model: { seed: 7, layers: [lstm({ units: 32, inputShape: [5, 1] }), dense({ units: 26, activation: 'softmax' })] },
+ *   compile: { loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] },
+ *   x, y, fit: { epochs: 500, batchSize: 1 },
+ *   onEpoch: (epoch, logs, t) => console.log(epoch, logs.loss, `${t.samplesPerSecond.toFixed(0)} samples/s`),
+ *   signal: stop.signal,
+ * });
+ * await ready();
+ * const model = sequential({ layers: [lstm({ units: 32, inputShape: [5, 1] }), dense({ units: 26, activation: 'softmax' })] });
+ * model.setWeights(weights);
+ */
+export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerResult> {
+  const c = 'trainInWorker()';
+  let job: Job;
+  let rngObject: Rng | null = null;
+  try {
+    if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with model, compile, x and y are required, received ${describe(args)}`);
+    checkKeys(c, args, TRAIN_KEYS);
+    for (const k of ['model', 'compile', 'x', 'y'] as const) {
+      if (args[k] === undefined) throw new ConfigError(`${c}: '${k}' is required`);
+    }
+    if (args.model === null || typeof args.model !== 'object') throw new ConfigError(`${c}: model must be the options of sequential(), received ${describe(args.model)}`);
+    const fit = args.fit ?? {};
+    if (fit === null || typeof fit !== 'object') throw new ConfigError(`${c}: fit must be an object of fit() options, received ${describe(fit)}`);
+    if ('callbacks' in fit) throw new ConfigError(`${c}: fit.callbacks cannot cross to a worker; use onEpoch`);
+    if ('signal' in fit) throw new ConfigError(`${c}: fit.signal cannot cross to a worker; pass signal next to fit`);
+    if (args.onEpoch !== undefined && typeof args.onEpoch !== 'function') throw new ConfigError(`${c}: onEpoch must be a function, received ${describe(args.onEpoch)}`);
+    const sig = args.signal;
+    if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof sig.aborted !== 'boolean' || typeof sig.addEventListener !== 'function')) {
+      throw new ConfigError(`${c}: signal must be an AbortSignal, received ${describe(sig)}`);
+    }
+    if (args.workerUrl !== undefined && typeof args.workerUrl !== 'string' && !(args.workerUrl instanceof URL)) {
+      throw new ConfigError(`${c}: workerUrl must be a string or URL, received ${describe(args.workerUrl)}`);
+    }
+    const { rng, ...rest } = args.model;
+    let wireRng: Job['model']['rng'];
+    if (rng === undefined || typeof rng === 'string') wireRng = rng;
+    else if (typeof rng === 'object' && rng !== null && typeof rng.getState === 'function') {
+      if (rest.seed !== undefined) throw new ConfigError(`sequential(): give either seed or an rng object, not both (the rng is already seeded)`);
+      rngObject = rng;
+      wireRng = { state: rng.getState() };
+    } else throw new ConfigError(`${c}: model.rng must be 'seedrandom', 'numpy' or a generator, received ${describe(rng)}`);
+    job = { model: { ...rest, rng: wireRng }, compile: args.compile, x: args.x, y: args.y, fit };
+  } catch (e) {
+    return Promise.reject(e);
+  }
+
+  return new Promise<TrainInWorkerResult>((resolve, reject) => {
+    let channel: Channel | null = null;
+    let settled = false;
+    const onAbort = () => channel?.post({ tag: TAG, type: 'abort' });
+    const finish = (err: Error | null, result?: TrainInWorkerResult) => {
+      if (settled) return;
+      settled = true;
+      args.signal?.removeEventListener('abort', onAbort);
+      channel?.terminate();
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const handlers: Handlers = {
+      fail: (err) => finish(err),
+      message: (m) => {
+        if (settled || m === null || typeof m !== 'object' || m.tag !== TAG) return;
+        try {
+          if (m.type === 'ready') {
+            try {
+              channel!.post({ tag: TAG, type: 'train', job });
+            } catch (e) {
+              // DataCloneError: something in model/compile/x/y is not plain data.
+              throw new ConfigError(`${c}: the options could not be sent to the worker (${(e as Error).message}); pass plain data: layers from lstm()/dense(), adam(), tensors or arrays`);
+            }
+            if (args.signal) {
+              if (args.signal.aborted) onAbort();
+              else args.signal.addEventListener('abort', onAbort, { once: true });
+            }
+          } else if (m.type === 'epoch') {
+            args.onEpoch?.(m.epoch, m.logs, m.timing);
+          } else if (m.type === 'done') {
+            const history = new History(m.history.params);
+            m.history.epoch.forEach((ep, i) => {
+              const logs: Logs = {};
+              for (const [k, v] of Object.entries(m.history.history)) logs[k] = v[i];
+              history.record(ep, logs);
+            });
+            if (rngObject && m.rngState) rngObject.setState(m.rngState);
+            finish(null, { history, weights: m.weights, aborted: m.aborted, seconds: m.seconds });
+          } else if (m.type === 'error') {
+            const E = ERRORS[m.name] ?? Error;
+            const err = new E(m.message);
+            if (!(m.name in ERRORS)) err.name = m.name;
+            finish(err);
+          }
+        } catch (e) {
+          finish(e as Error); // an exception thrown by onEpoch ends the run too
+        }
+      },
+    };
+    openChannel(c, args.workerUrl, handlers).then(
+      (ch) => {
+        channel = ch;
+        if (settled) ch.terminate();
+      },
+      (e: Error) => finish(e),
+    );
+  });
+}
+
+// ---- the worker's side -------------------------------------------------------------------------
+
+/** The worker end of a channel: a worker's global scope (`self`) or Node's `parentPort`. */
+export interface WorkerPort {
+  postMessage(message: unknown, transfer?: Transferable[] | readonly unknown[]): void;
+  addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
+  on?(type: 'message', listener: (value: unknown) => void): void;
+}
+
+/**
+ * Answers `trainInWorker` from inside a worker. The shipped worker scripts call it for you
+ * (`dist/worker-entry.js` for module workers and Node, `dist/lstm-wasm.worker.js` for classic
+ * workers); call it yourself only in a worker of your own, e.g.
+ * `importScripts('lstm-wasm.js'); lstmWasm.serveWorker();`. Messages without lstm-wasm's tag are
+ * ignored, so the worker can serve other messages too.
+ *
+ * @example
+ * // my-worker.js (a classic worker)
+ * importScripts('https://unpkg.com/lstm-wasm/dist/lstm-wasm.js');
+ * lstmWasm.serveWorker();
+ */
+export function serveWorker(port?: WorkerPort): void {
+  const p = port ?? (globalThis as unknown as WorkerPort);
+  if (typeof p?.postMessage !== 'function') throw new StateError('serveWorker(): call it inside a worker, or pass the port to answer on');
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => p.postMessage(m, transfer);
+  let controller: AbortController | null = null;
+  const onMessage = (m: ToWorker) => {
+    if (m === null || typeof m !== 'object' || m.tag !== TAG) return;
+    if (m.type === 'abort') controller?.abort();
+    else if (m.type === 'train') {
+      if (controller) {
+        post({ tag: TAG, type: 'error', name: 'StateError', message: 'serveWorker(): this worker is already training' });
+        return;
+      }
+      controller = new AbortController();
+      runJob(m.job, controller.signal, post).catch((e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        post({ tag: TAG, type: 'error', name: err.name, message: err.message });
+      });
+    }
+  };
+  if (typeof p.on === 'function') p.on('message', (v) => onMessage(v as ToWorker));
+  else if (typeof p.addEventListener === 'function') p.addEventListener('message', (e) => onMessage(e.data as ToWorker));
+  else throw new StateError('serveWorker(): the port has neither on() nor addEventListener()');
+  post({ tag: TAG, type: 'ready' });
+}
+
+// Layers cross as plain {className, config} objects; each is rebuilt through its own factory
+// (lstm, dense, masking, ... by lower-cased className) so a hand-made config is validated as the
+// factory would. A className without a factory is left for sequential() to accept or refuse.
+function rebuildLayer(l: unknown): unknown {
+  const o = l as { className?: unknown; config?: unknown } | null;
+  if (o === null || typeof o !== 'object' || typeof o.className !== 'string') return l;
+  const name = o.className.toLowerCase();
+  const factory = LAYER_FACTORIES.includes(name) ? (layerFactories as unknown as Record<string, (c: unknown) => unknown>)[name] : undefined;
+  return typeof factory === 'function' ? factory(o.config) : l;
+}
+
+async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, transfer?: ArrayBuffer[]) => void): Promise<void> {
+  await ready();
+  const { rng: wireRng, layers, ...rest } = job.model;
+  let rng: SequentialArgs['rng'];
+  if (wireRng !== undefined && typeof wireRng === 'object') {
+    const r = createRng(0, wireRng.state.kind);
+    r.setState(wireRng.state);
+    rng = r;
+  } else rng = wireRng;
+  const model = sequential({ ...rest, ...(rng === undefined ? {} : { rng }), layers: (Array.isArray(layers) ? layers.map(rebuildLayer) : layers) as Layer[] });
+  try {
+    const opt = job.compile?.optimizer;
+    const optimizer = opt !== null && typeof opt === 'object' && (opt as AdamOptimizer).className === 'Adam' ? adam({ ...(opt as AdamOptimizer).config }) : opt;
+    model.compile({ ...job.compile, ...(optimizer === undefined ? {} : { optimizer }) });
+    // Training samples per epoch, for the rate: Keras keeps the first int(N·(1 - split)) for training.
+    const split = (job.fit as { validationSplit?: unknown }).validationSplit;
+    const samples = Math.floor(samplesOf(job.x) * (1 - (typeof split === 'number' ? split : 0)));
+    let t0 = 0;
+    const start = now();
+    const history = await model.fit(job.x, job.y, {
+      verbose: 0,
+      ...job.fit,
+      signal,
+      callbacks: {
+        onEpochBegin: () => {
+          t0 = now();
+        },
+        onEpochEnd: (epoch, logs) => {
+          const seconds = (now() - t0) / 1000;
+          post({ tag: TAG, type: 'epoch', epoch, logs, timing: { seconds, samplesPerSecond: seconds > 0 ? samples / seconds : Infinity } });
+        },
+      },
+    });
+    const seconds = (now() - start) / 1000;
+    const planned = (job.fit.epochs ?? 1) - (job.fit.initialEpoch ?? 0);
+    const weights = model.getWeights();
+    post(
+      {
+        tag: TAG,
+        type: 'done',
+        history: { epoch: history.epoch, history: history.history, params: history.params },
+        weights,
+        aborted: history.epoch.length < planned,
+        seconds,
+        rngState: typeof wireRng === 'object' ? model.rng.getState() : null,
+      },
+      weights.map((w) => w.data.buffer as ArrayBuffer),
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+function samplesOf(x: InputData): number {
+  if (Array.isArray(x)) return x.length;
+  return (x as { shape: readonly number[] }).shape[0] ?? 0;
+}
