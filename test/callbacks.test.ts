@@ -16,7 +16,7 @@ import {
   type Callback, type Logs, type Sequential,
 } from '../src/index.js';
 import { expectClose, Prng, randomOneHot } from './helpers/compare.js';
-import { randomWeights, weightsHash } from './helpers/twin.js';
+import { randomWeights, weightsHash, useTfjsCpuAndWasm } from './helpers/twin.js';
 
 const D = 1, H = 4, V = 3;
 const EXACT = { atol: 0, rtol: 0 };
@@ -41,15 +41,7 @@ function data(seed: number, N: number) {
 
 const rows = (y: { data: Float32Array }, from: number, to: number) => ({ shape: [to - from, V], data: y.data.slice(from * V, to * V) });
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
-  await ready();
-});
-
-afterAll(() => {
-  tf.disposeVariables();
-});
+useTfjsCpuAndWasm();
 
 describe('validationSplit and validationData', () => {
   const N = 10;

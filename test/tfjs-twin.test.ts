@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adam, dense, lstm, ready, sequential } from '../src/index.js';
 import { expectClose, Prng, randomOneHot } from './helpers/compare.js';
+import { twin, useTfjsCpuAndWasm } from './helpers/twin.js';
 
 type Act = 'sigmoid' | 'hardSigmoid';
 type PresetName = 'keras2' | 'keras3';
@@ -36,41 +37,6 @@ const NAMES = ['lstm/kernel', 'lstm/recurrent_kernel', 'lstm/bias', 'dense/kerne
 const PROB_TOL = { atol: 2e-6, rtol: 1e-5 };
 const LOSS_TOL = { atol: 2e-6, rtol: 2e-6 };
 const GRAD_TOL = { atol: 3e-6, rtol: 1e-4 };
-
-/** The twin: tf.sequential([lstm, dense]) with every option given, weights copied from ours. */
-function twin(d: Dims, act: Act, weights: Array<{ shape: number[]; data: Float32Array }>, head: 'softmax' | 'linear' = 'softmax'): tf.Sequential {
-  const m = tf.sequential();
-  m.add(tf.layers.lstm({
-    units: d.H,
-    inputShape: [d.T, d.D],
-    activation: 'tanh',
-    recurrentActivation: act,
-    useBias: true,
-    unitForgetBias: true,
-    // Initialisers are overwritten by setWeights below; seeded so nothing depends on Math.random.
-    kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }),
-    recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: 12 }),
-    biasInitializer: tf.initializers.zeros(),
-    dropout: 0,
-    recurrentDropout: 0,
-    returnSequences: false,
-    returnState: false,
-    goBackwards: false,
-    stateful: false,
-    unroll: false,
-  }));
-  m.add(tf.layers.dense({
-    units: d.V,
-    activation: head,
-    useBias: true,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: 13 }),
-    biasInitializer: tf.initializers.zeros(),
-  }));
-  const ts = weights.map((w) => tf.tensor(w.data, w.shape, 'float32'));
-  m.setWeights(ts);
-  tf.dispose(ts);
-  return m;
-}
 
 function ourModel(d: Dims, act: Act, preset: PresetName, kernels: Kernels, weights?: Array<{ shape: number[]; data: Float32Array }>, optimizer = adam()) {
   const model = sequential({ seed: 1, preset, kernels, layers: [
@@ -111,15 +77,7 @@ function randomWeights(rng: Prng, d: Dims, scale = 1): Array<{ shape: number[]; 
   ];
 }
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
-  await ready();
-});
-
-afterAll(() => {
-  tf.disposeVariables();
-});
+useTfjsCpuAndWasm();
 
 describe('what the twin relies on in tfjs 4.22', () => {
   it("tfjs's backend is 'cpu' with float32 epsilon 1e-7", () => {
@@ -282,7 +240,7 @@ describe('ours vs tfjs twin: predictions, loss, gradients of all 5 weights', () 
           m.dispose();
           expect(ref.loss).toBeGreaterThan(8); // two samples at -log(1e-7) = 16.1
         } else {
-          const m = twin(c, act, weights, 'linear');
+          const m = twin(c, act, weights, undefined, 'linear');
           ref = tf.tidy(() => {
             const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
             const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.tensor2d(y, [c.N, c.V]),

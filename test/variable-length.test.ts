@@ -21,7 +21,7 @@ import {
   type Sequential,
 } from '../src/index.js';
 import { expectClose, Prng, randomOneHot } from './helpers/compare.js';
-import { padRagged, randomWeights, softmax64, twin, twinRun, weightsHash, type Act, type Weights } from './helpers/twin.js';
+import { padRagged, randomWeights, softmax64, twin, twinRun, weightsHash, type Act, type Weights, useTfjsCpuAndWasm } from './helpers/twin.js';
 
 type Kernels = 'simd' | 'scalar';
 type PresetName = 'keras2' | 'keras3';
@@ -60,15 +60,7 @@ const tensor3 = (data: Float32Array, N: number, T: number, D: number) => ({ shap
 const adamLr = (learningRate: number) => adam({ learningRate });
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
-  await ready();
-});
-
-afterAll(() => {
-  tf.disposeVariables();
-});
+useTfjsCpuAndWasm();
 
 describe('ragged, lengths and masking paths vs a padded tfjs twin with tf.layers.masking', () => {
   // Each case has an all-masked (zero-length) sample and a full-length one; H runs the SIMD loop

@@ -1,9 +1,23 @@
-// Helpers for the variable-length and callback tests: a tfjs-layers twin with an optional
+// Helpers for the tfjs-twin, variable-length and callback tests: a tfjs-layers twin with an optional
 // Masking layer first (every LSTM option spelled out, as tfjs's defaults are not Keras's), its
 // loss and gradients via tf.variableGrads, padding of ragged data, softmax in float64 and a
 // weight hash. Used alongside compare.ts; changes nothing there.
 import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll } from 'vitest';
+import { ready } from '../../src/index.js';
 import type { Prng } from './compare.js';
+
+/** Registers the hooks every twin test file needs: tfjs on its 'cpu' backend, our WASM ready. */
+export function useTfjsCpuAndWasm(): void {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    await tf.ready();
+    await ready();
+  });
+  afterAll(() => {
+    tf.disposeVariables();
+  });
+}
 
 export type Act = 'sigmoid' | 'hardSigmoid';
 export type Weights = Array<{ shape: number[]; data: Float32Array }>;
@@ -13,7 +27,7 @@ export interface TwinDims { T: number | null; D: number; H: number; V: number }
  * tf.sequential([masking?, lstm, dense]) with every option given; weights copied from ours.
  * With `maskValue` a `tf.layers.masking({ maskValue })` layer comes first and carries inputShape.
  */
-export function twin(d: TwinDims, act: Act, weights: Weights, maskValue?: number): tf.Sequential {
+export function twin(d: TwinDims, act: Act, weights: Weights, maskValue?: number, head: 'softmax' | 'linear' = 'softmax'): tf.Sequential {
   const m = tf.sequential();
   if (maskValue !== undefined) m.add(tf.layers.masking({ maskValue, inputShape: [d.T, d.D] }));
   m.add(tf.layers.lstm({
@@ -37,7 +51,7 @@ export function twin(d: TwinDims, act: Act, weights: Weights, maskValue?: number
   }));
   m.add(tf.layers.dense({
     units: d.V,
-    activation: 'softmax',
+    activation: head,
     useBias: true,
     kernelInitializer: tf.initializers.glorotUniform({ seed: 13 }),
     biasInitializer: tf.initializers.zeros(),
