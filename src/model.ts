@@ -78,7 +78,9 @@ export class Sequential {
   readonly H: number;
   readonly V: number;
   /** @internal */ arena: ModelArena | null;
-  /** @internal */ compiled: { accuracy: boolean; accuracyKey: string } | null = null;
+  /** @internal */ compiled: { accuracy: boolean; accuracyKey: string; args: { loss: string; optimizer: AdamOptimizer; metrics: string[] } } | null = null;
+  /** The resolved construction options: layers, preset name, kernels (what a saved model records). */
+  readonly config: Readonly<{ layers: Layer[]; preset: PresetName; kernels: 'simd' | 'scalar'; seed: number | null }>;
   /** @internal */ busy: string | null = null;
   /**
    * Set by a callback to end `fit`, as Keras: from onEpochEnd after that epoch, from onBatchEnd
@@ -115,6 +117,7 @@ export class Sequential {
       rng = args.rng;
     } else throw new ConfigError(`${c}: rng must be 'seedrandom', 'numpy' or a generator, received ${describe(args.rng)}`);
     this.rng = rng;
+    this.config = { layers: [...args.layers], preset: presetName, kernels: simd, seed: typeof args.rng === 'object' ? null : seed };
     const base = PRESETS[presetName];
     this.preset = { ...base, recurrentActivation: this.lstmLayer.config.recurrentActivation ?? base.recurrentActivation };
     [this.T, this.D] = shape;
@@ -189,7 +192,7 @@ export class Sequential {
     a.setF32(M.lossEps, this.preset.lossEpsilon);
     a.region('m').fill(0);
     a.region('v').fill(0);
-    this.compiled = { accuracy, accuracyKey };
+    this.compiled = { accuracy, accuracyKey, args: { loss: args.loss, optimizer: opt, metrics: [...metrics] } };
   }
 
   /**
