@@ -65,9 +65,44 @@ export function dense_backward(dh: usize, dK: usize, dbd: usize, dlogits: usize,
   let v: usize = 0;
   for (; v < v4; v += 16) v128.store(dbd + v, f32x4.add(v128.load(dbd + v), v128.load(dlogits + v)));
   for (; v < vrow; v += 4) store<f32>(dbd + v, load<f32>(dbd + v) + load<f32>(dlogits + v));
+  // Two rows of K / dK per pass share each dlogits load; each row keeps its own accumulator
+  // (same order as one row at a time), then the V%4 tail in scalar.
+  const hrow2 = <usize>(H & ~1) << 2;
   let p = K;
   let q = dK;
-  for (let k: usize = 0; k < hrow; k += 4) {
+  let k: usize = 0;
+  for (; k < hrow2; k += 8) {
+    const h0 = load<f32>(h + k);
+    const h1 = load<f32>(h + k, 4);
+    const hv0 = splat(h0);
+    const hv1 = splat(h1);
+    const p1 = p + vrow;
+    const q1 = q + vrow;
+    let acc0 = splat(0.0);
+    let acc1 = splat(0.0);
+    v = 0;
+    for (; v < v4; v += 16) {
+      const dl = v128.load(dlogits + v);
+      v128.store(q + v, madd(v128.load(q + v), hv0, dl));
+      acc0 = madd(acc0, v128.load(p + v), dl);
+      v128.store(q1 + v, madd(v128.load(q1 + v), hv1, dl));
+      acc1 = madd(acc1, v128.load(p1 + v), dl);
+    }
+    let s0 = hsum(acc0);
+    let s1 = hsum(acc1);
+    for (; v < vrow; v += 4) {
+      const dl = load<f32>(dlogits + v);
+      store<f32>(q + v, load<f32>(q + v) + h0 * dl);
+      s0 += load<f32>(p + v) * dl;
+      store<f32>(q1 + v, load<f32>(q1 + v) + h1 * dl);
+      s1 += load<f32>(p1 + v) * dl;
+    }
+    store<f32>(dh + k, s0);
+    store<f32>(dh + k, s1, 4);
+    p += vrow << 1;
+    q += vrow << 1;
+  }
+  for (; k < hrow; k += 4) {
     const hk = load<f32>(h + k);
     const hv = splat(hk);
     let acc = splat(0.0);

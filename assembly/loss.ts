@@ -6,7 +6,7 @@
 // Derivation: d(-Σ y_j log clip(p_j))/dp_j = -y_j m_j / p_j and dp_j/dz_i = p_j (δ_ij - p_i), so
 // dL/dz_i = -y_i m_i + p_i Σ_j y_j m_j. The clip passes the gradient at its bounds (inclusive), as
 // the clip_by_value / clipByValue gradients of TF and tfjs do.
-import { splat, hsum, hmax, exp4, exp1 } from './simd';
+import { splat, hsum, hmax, exp4 } from './simd';
 
 /** probs = softmax(logits) using exp4; returns logsumexp(logits) if wantLse, else 0. */
 @inline export function softmax_simd(probs: usize, logits: usize, V: i32, wantLse: bool): f32 {
@@ -24,6 +24,16 @@ import { splat, hsum, hmax, exp4, exp1 } from './simd';
     if (l > mx) mx = l;
   }
   const mv = splat(mx);
+  // The V%4 tail (0-3 values) as the lanes of one vector, exponentiated next to the main loop
+  // rather than after it (exp4 acts lane by lane: the same values as one exp1 per element).
+  const tail = vb - v4;
+  let te = splat(0.0);
+  if (tail > 0) {
+    let tv = v128.load32_splat(logits + v4);
+    if (tail > 4) tv = f32x4.replace_lane(tv, 1, load<f32>(logits + v4, 4));
+    if (tail > 8) tv = f32x4.replace_lane(tv, 2, load<f32>(logits + v4, 8));
+    te = exp4(f32x4.sub(tv, mv));
+  }
   let s4 = splat(0.0);
   for (v = 0; v < v4; v += 16) {
     const e = exp4(f32x4.sub(v128.load(logits + v), mv));
@@ -31,14 +41,17 @@ import { splat, hsum, hmax, exp4, exp1 } from './simd';
     s4 = f32x4.add(s4, e);
   }
   let sum = hsum(s4);
-  for (; v < vb; v += 4) {
-    const e = exp1(load<f32>(logits + v) - mx);
-    store<f32>(probs + v, e);
-    sum += e;
-  }
+  if (tail > 0) sum += f32x4.extract_lane(te, 0);
+  if (tail > 4) sum += f32x4.extract_lane(te, 1);
+  if (tail > 8) sum += f32x4.extract_lane(te, 2);
   const sv = splat(sum);
   for (v = 0; v < v4; v += 16) v128.store(probs + v, f32x4.div(v128.load(probs + v), sv));
-  for (; v < vb; v += 4) store<f32>(probs + v, load<f32>(probs + v) / sum);
+  if (tail > 0) {
+    const tp = f32x4.div(te, sv);
+    store<f32>(probs + v4, f32x4.extract_lane(tp, 0));
+    if (tail > 4) store<f32>(probs + v4, f32x4.extract_lane(tp, 1), 4);
+    if (tail > 8) store<f32>(probs + v4, f32x4.extract_lane(tp, 2), 8);
+  }
   return wantLse ? mx + Mathf.log(sum) : 0;
 }
 
@@ -84,10 +97,37 @@ import { splat, hsum, hmax, exp4, exp1 } from './simd';
   return loss;
 }
 
+// ce_loss with the search for nonzero targets done 4 at a time: the same terms, in the same order.
+@inline function ce_loss_simd(probs: usize, logits: usize, y: usize, V: i32, eps: f32, lse: f32): f32 {
+  const vb = <usize>V << 2;
+  const v4 = <usize>(V & ~3) << 2;
+  const zero = splat(0.0);
+  let loss: f32 = 0;
+  let v: usize = 0;
+  for (; v < vb; v += 16) {
+    const n = v < v4 ? v + 16 : vb;
+    if (v < v4 && !v128.any_true(f32x4.ne(v128.load(y + v), zero))) continue;
+    for (let w = v; w < n; w += 4) {
+      const yv = load<f32>(y + w);
+      if (yv != 0) {
+        if (eps > 0) {
+          const hi: f32 = 1.0 - eps;
+          let p = load<f32>(probs + w);
+          p = p < eps ? eps : p > hi ? hi : p;
+          loss -= yv * Mathf.log(p);
+        } else {
+          loss += yv * (lse - load<f32>(logits + w));
+        }
+      }
+    }
+  }
+  return loss;
+}
+
 /** Writes probs = softmax(logits); returns the cross-entropy against y (see the header). */
 export function softmax_ce_forward(probs: usize, logits: usize, y: usize, V: i32, eps: f32): f32 {
   const lse = softmax_simd(probs, logits, V, eps <= 0);
-  return ce_loss(probs, logits, y, V, eps, lse);
+  return ce_loss_simd(probs, logits, y, V, eps, lse);
 }
 
 /** Reference twin of softmax_ce_forward (Mathf.exp). */
@@ -103,14 +143,17 @@ export function softmax_ce_backward(dlogits: usize, probs: usize, y: usize, V: i
   const lo = splat(eps);
   const hi = splat(<f32>1.0 - eps);
   const all = eps <= 0;
-  // s = Σ y_j m_j
+  // s = Σ y_j m_j; y m is parked in dlogits for the second pass
   let s4 = splat(0.0);
   let v: usize = 0;
   for (; v < v4; v += 16) {
-    const p = v128.load(probs + v);
-    const m = v128.and(f32x4.ge(p, lo), f32x4.le(p, hi));
-    const yv = v128.load(y + v);
-    s4 = f32x4.add(s4, all ? yv : v128.and(m, yv));
+    let ym = v128.load(y + v);
+    if (!all) {
+      const p = v128.load(probs + v);
+      ym = v128.and(v128.and(f32x4.ge(p, lo), f32x4.le(p, hi)), ym);
+    }
+    v128.store(dlogits + v, ym);
+    s4 = f32x4.add(s4, ym);
   }
   let s = hsum(s4);
   const hs: f32 = 1.0 - eps;
@@ -122,10 +165,7 @@ export function softmax_ce_backward(dlogits: usize, probs: usize, y: usize, V: i
   const cv = splat(scale);
   for (v = 0; v < v4; v += 16) {
     const p = v128.load(probs + v);
-    const m = v128.and(f32x4.ge(p, lo), f32x4.le(p, hi));
-    const yv = v128.load(y + v);
-    const ym = all ? yv : v128.and(m, yv);
-    v128.store(dlogits + v, f32x4.mul(cv, f32x4.sub(f32x4.mul(p, sv), ym)));
+    v128.store(dlogits + v, f32x4.mul(cv, f32x4.sub(f32x4.mul(p, sv), v128.load(dlogits + v))));
   }
   for (; v < vb; v += 4) {
     const p = load<f32>(probs + v);
