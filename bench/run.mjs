@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// lstm-wasm benchmarks: `node --expose-gc bench/run.mjs [--quick] [--part kernels|training|all]`.
+// Needs a build (dist/). Prints Markdown tables to stdout (progress goes to stderr) and writes
+// bench/results/<part>.json (<part>-quick.json with --quick) with the machine and every raw median.
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LISTING, ROOT, codeVersion, environment, fmtRatio, fmtTime, markdownTable, note, now, sig, writeResults } from './common.mjs';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    part: { type: 'string', default: 'all' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: node --expose-gc bench/run.mjs [--quick] [--part kernels|training|all]');
+  process.exit(0);
+}
+if (!['kernels', 'training', 'all'].includes(values.part)) {
+  console.error(`bench/run.mjs: --part must be kernels, training or all, received ${JSON.stringify(values.part)}`);
+  process.exit(2);
+}
+// The benchmarks measure the build in dist/; say so plainly when it is missing.
+if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist/wasm.js'))) {
+  console.error('bench/run.mjs: dist/ is missing or incomplete; run `npm run build` first (npm run bench does)');
+  process.exit(1);
+}
+// Every module is loaded up front, so a rebuild of dist/ during a long run cannot break it halfway.
+const { benchKernels, kernelTable } = await import('./kernels.mjs');
+const { benchPeer, loadTf, peersPlan } = await import('./peers.mjs');
+const { benchOursPredict, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
+
+const quick = values.quick;
+const parts = values.part === 'all' ? ['kernels', 'training'] : [values.part];
+const mode = quick ? 'quick' : 'full';
+const command = `node${typeof globalThis.gc === 'function' ? ' --expose-gc' : ''} bench/run.mjs${quick ? ' --quick' : ''}${values.part === 'all' ? '' : ` --part ${values.part}`}`;
+const env = { ...environment(), ...(await codeVersion()) };
+const started = now();
+
+console.log(`# lstm-wasm benchmarks (${mode})`);
+console.log(`\`${command}\` · Node ${env.node} · ${env.cpu} (${env.cores} cores, load ${env.loadavgAtStart.join(' ')}) · kernels ${env.wasmSha256} · commit ${env.commit} · ${env.date}`);
+if (!env.exposeGc) note('run node with --expose-gc for a garbage collection between measurements');
+
+const SIMD_TARGET = 3; // SIMD kernels >= 3x their scalar twins at H=32
+const FULL_LISTING_TARGET_MS = 5000; // 1000 x 500 at batch 1 in <= 5 s
+const PEER_TARGETS = { cpu: 500, wasm: 100 }; // per-sample speedup over tfjs at batch 1
+
+let kernelResult = null; // kept for the training part's cost breakdown when both parts run
+
+// How far a measured value falls short of a target, as a percentage of the target.
+const shortBy = (got, want) => `short by ${((1 - got / want) * 100).toFixed(1)}%`;
+
+const verdict = (ok, text) => `${ok ? 'met' : 'MISSED'}: ${text}`;
+
+async function kernelsPart() {
+  const t0 = now();
+  const result = await benchKernels({ quick });
+  kernelResult = result;
+  const listing = result.rows.filter((r) => r.shape === 'listing');
+  const worst = listing.reduce((a, b) => (b.speedup < a.speedup ? b : a));
+  const below = listing.filter((r) => r.speedup < SIMD_TARGET);
+  const targets = [
+    verdict(
+      below.length === 0,
+      `SIMD >= ${SIMD_TARGET}x scalar at H=32: ${listing.length - below.length}/${listing.length} kernels; ` +
+        (below.length
+          ? `below: ${below.map((r) => `${r.kernel} ${sig(r.speedup)}x (${shortBy(r.speedup, SIMD_TARGET)})`).join(', ')}`
+          : `lowest ${worst.kernel} ${sig(worst.speedup)}x`),
+    ),
+  ];
+  console.log('\n## Kernels: SIMD vs scalar twin (median per call)\n');
+  console.log(kernelTable(result));
+  console.log(
+    `\nOne call = one sample (a batch of B is B calls); adam_update is one optimizer step over all P parameters. ` +
+      `Medians of ${result.config.rounds} round(s) of tinybench, each sample a loop of calls lasting ~${result.config.tinybench.sampleMs} ms. ` +
+      `GFLOP/s counts the multiply-adds only (x·W + h·U; dW, dU, U·dgates; h·K; dK, K·dlogits). ` +
+      `lstm_backward consumes dh and the gates rows, so each call restores them first; that copy, timed alone, is subtracted.`,
+  );
+  if (result.notTimed.noSpec.length) console.log(`Not timed (no benchmark spec yet): ${result.notTimed.noSpec.join(', ')}`);
+  console.log('\nTargets:\n' + targets.map((t) => `- ${t}`).join('\n'));
+  const file = writeResults(quick ? 'kernels-quick' : 'kernels', {
+    part: 'kernels', mode, command, environment: env, elapsedSec: (now() - t0) / 1000,
+    units: 'ms per call (medians); ops/s = calls per second', ...result, targets,
+  });
+  note(`wrote ${file}`);
+}
+
+async function trainingPart() {
+  const t0 = now();
+  const data = await listingData();
+  const oPlan = oursPlan(quick);
+  const pPlan = peersPlan(quick);
+  const ours = await benchOursTraining(data, oPlan);
+  const oursPredict = await benchOursPredict(data, oPlan);
+  note('loading tfjs');
+  const { info: tfInfo } = await loadTf();
+  const peers = [];
+  const peersPredict = [];
+  const leaks = {};
+  for (const backend of ['cpu', 'wasm']) {
+    const r = await benchPeer(backend, data, pPlan);
+    peers.push(...r.rows);
+    peersPredict.push(r.predict);
+    leaks[backend] = r.numTensorsLeft;
+  }
+
+  const all = [...ours, ...peers];
+  const total = LISTING.N * LISTING.epochs;
+  const find = (lib, be, bs) => all.find((r) => r.library === lib && r.backend === be && r.batchSize === bs);
+  for (const r of all) {
+    r.projectedFullListingMs = (r.perSampleUsMedian * total) / 1000;
+    const simd = find('lstm-wasm', 'simd', r.batchSize);
+    const scalar = find('lstm-wasm', 'scalar', r.batchSize);
+    r.timesOursSimd = r.perSampleUsMedian / simd.perSampleUsMedian;
+    r.cpuTimesOursSimd = r.perSampleCpuUsMedian / simd.perSampleCpuUsMedian;
+    r.timesOursScalar = r.perSampleUsMedian / scalar.perSampleUsMedian;
+  }
+  const label = (r) => (r.library === 'lstm-wasm' ? `lstm-wasm ${r.backend === 'simd' ? 'SIMD' : 'scalar'}` : `tfjs ${r.backend}`);
+  const how = (r) =>
+    r.library === 'lstm-wasm'
+      ? `${r.epochsTimed} epochs x ${r.samplesPerEpoch}`
+      : `${r.epochsTimed} epoch${r.epochsTimed > 1 ? 's' : ''} x ${r.samplesPerEpoch}${r.samplesPerEpoch < LISTING.N ? ' (subset)' : ''}, extrapolated`;
+  const rows = [1, 32].flatMap((bs) => all.filter((r) => r.batchSize === bs)).map((r) => [
+    label(r),
+    r.batchSize,
+    sig(r.perSampleUsMedian),
+    sig(r.perSampleCpuUsMedian),
+    fmtTime(r.projectedFullListingMs),
+    r.fullListingMeasuredMs === null ? '-' : fmtTime(r.fullListingMeasuredMs),
+    fmtRatio(r.timesOursSimd),
+    fmtRatio(r.cpuTimesOursSimd),
+    how(r),
+  ]);
+  console.log('\n## Training: the listing (1000 sequences padded to 5 steps, LSTM 32 -> Dense 26, Adam)\n');
+  console.log(markdownTable(
+    ['implementation', 'batch', 'µs / sample', 'CPU µs / sample', '1000 x 500 projected', '1000 x 500 measured', 'time ÷ ours SIMD', 'CPU ÷ ours SIMD', 'timed over'],
+    rows, [0, 8],
+  ));
+  console.log(
+    `\nMedians of whole \`fit\` epochs (verbose 0, shuffle on) after warm-up; µs / sample is wall time, ` +
+      `CPU µs / sample the process's CPU time over the same epochs (all threads; well below wall time means the machine was busy). ` +
+      `The projection is µs/sample x ${total.toLocaleString('en-US')}; tfjs runs a bounded number of epochs` +
+      `${quick ? ' over a subset of the samples' : ''} and is extrapolated. ` +
+      `tfjs ${tfInfo.tfjs}; wasm backend binary: ${tfInfo.wasmBinary} (threads: ${tfInfo.wasmThreads}).`,
+  );
+
+  const allPredict = [...oursPredict, ...peersPredict];
+  const pSimd = oursPredict.find((r) => r.backend === 'simd');
+  for (const r of allPredict) r.timesOursSimd = r.medianMs / pSimd.medianMs;
+  console.log('\n## Predict: one sequence (batch 1), Float32Array in -> 26 probabilities out\n');
+  console.log(markdownTable(
+    ['implementation', 'median latency', 'calls/s', 'time ÷ ours SIMD'],
+    allPredict.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
+  ));
+
+  // Where a sample's time goes: the kernel medians at the listing's shape against fit's µs/sample.
+  let breakdown = null;
+  if (kernelResult) {
+    const k = Object.fromEntries(kernelResult.rows.filter((r) => r.shape === 'listing').map((r) => [r.kernel, r.simdMedianMs * 1000]));
+    const perSample = (bs) => {
+      const parts = {
+        lstm_forward: k.lstm_forward, lstm_backward: k.lstm_backward,
+        dense: k.dense_forward + k.dense_backward, softmax_ce: k.softmax_ce_forward + k.softmax_ce_backward,
+        [`adam_update / ${bs}`]: k.adam_update / bs,
+      };
+      const sum = Object.values(parts).reduce((a, b) => a + b, 0);
+      const row = find('lstm-wasm', 'simd', bs);
+      return { parts, kernelSumUs: sum, fitUs: row.perSampleUsMedian, fitCpuUs: row.perSampleCpuUsMedian };
+    };
+    breakdown = { 1: perSample(1), 32: perSample(32) };
+    console.log('\nWhere a SIMD training sample goes (kernel medians above, µs):');
+    for (const bs of [1, 32]) {
+      const b = breakdown[bs];
+      const list = Object.entries(b.parts).map(([n, us]) => `${n} ${sig(us)}`).join(' + ');
+      console.log(`- batch ${bs}: ${list} = ${sig(b.kernelSumUs)} µs in kernels; fit measures ${sig(b.fitUs)} µs wall, ${sig(b.fitCpuUs)} µs CPU (the rest: the training loop around the kernels, fit's JS, and on a busy machine time spent descheduled)`);
+    }
+  }
+
+  const simd1 = find('lstm-wasm', 'simd', 1);
+  const fullMs = simd1.fullListingMeasuredMs ?? simd1.projectedFullListingMs;
+  const targets = [
+    verdict(
+      fullMs <= FULL_LISTING_TARGET_MS,
+      `full listing (1000 x 500, batch 1, SIMD) <= 5 s: ${fmtTime(fullMs)} ${simd1.fullListingMeasuredMs === null ? 'projected' : 'measured'}` +
+        (fullMs > FULL_LISTING_TARGET_MS ? ` (over by ${fmtTime(fullMs - FULL_LISTING_TARGET_MS)}, ${sig(fullMs / FULL_LISTING_TARGET_MS)}x)` : ''),
+    ),
+    ...Object.entries(PEER_TARGETS).map(([be, want]) => {
+      const got = find('tfjs', be, 1).timesOursSimd;
+      return verdict(got >= want, `>= ${want}x faster per sample than tfjs ${be} at batch 1: ${sig(got)}x${got < want ? ` (${shortBy(got, want)})` : ''}`);
+    }),
+  ];
+  console.log('\nTargets:\n' + targets.map((t) => `- ${t}`).join('\n'));
+
+  const file = writeResults(quick ? 'training-quick' : 'training', {
+    part: 'training', mode, command, environment: env, elapsedSec: (now() - t0) / 1000,
+    units: 'µs per training sample (medians); ms for projected/measured runs and predict latency',
+    workload: { ...LISTING, paddedTo: LISTING.T, model: 'LSTM 32 (hard sigmoid, tanh, unit forget bias) -> Dense 26 softmax; Adam(0.001, 0.9, 0.999); categorical cross-entropy' },
+    plans: { ours: oPlan, peers: pPlan },
+    tfjs: tfInfo,
+    training: all,
+    predict: allPredict,
+    tfjsTensorsLeft: leaks,
+    costBreakdownUs: breakdown,
+    targets,
+  });
+  note(`wrote ${file}`);
+}
+
+for (const part of parts) {
+  if (part === 'kernels') await kernelsPart();
+  else await trainingPart();
+}
+const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`\n(${mode} run: ${sig((now() - started) / 1000)} s; load average at the end ${load})`);
