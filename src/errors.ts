@@ -3,7 +3,7 @@
  * function, the argument, what was expected and what was received.
  *
  * @example
- * try { model.fit(x, y) } catch (e) { if (e instanceof ShapeError) console.error(e.message) }
+ * try { await model.fit(x, y) } catch (e) { if (e instanceof ShapeError) console.error(e.message) }
  */
 export class LstmWasmError extends Error {
   // Explicit names survive minification (class names do not).

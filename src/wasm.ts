@@ -6,7 +6,8 @@ import { StateError } from './errors.js';
 
 /** The raw exports of the kernel module (see assembly/index.ts). Pointers are byte offsets. */
 export type KernelExports = Record<string, (...args: number[]) => number> & {
-  memory: WebAssembly.Memory;
+  // Structural, so the .d.ts needs no DOM or WebAssembly lib in Node projects.
+  memory: { readonly buffer: ArrayBuffer; grow(delta: number): number };
 };
 
 let exportsRef: KernelExports | null = null;

@@ -315,7 +315,7 @@ export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerRes
 
 /** The worker end of a channel: a worker's global scope (`self`) or Node's `parentPort`. */
 export interface WorkerPort {
-  postMessage(message: unknown, transfer?: Transferable[] | readonly unknown[]): void;
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
   addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
   on?(type: 'message', listener: (value: unknown) => void): void;
 }
