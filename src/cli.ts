@@ -2,11 +2,12 @@
 // `npm start` and `npx lstm-wasm`: the Keras listing "LSTM with variable-length input sequences
 // to one-character output", end to end, with its knobs as flags.
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   ready, sequential, lstm, dense, adam, alphabetDataset, alphabetPatterns, padSequences, toCategorical, reshape, divide,
-  createRng, trainingCurveSvg, LstmWasmError, type RngKind, type PresetName,
+  createRng, trainingCurveSvg, decodeModel, loadModel, LstmWasmError, type RngKind, type PresetName, type Sequential, type History,
 } from './index.js';
+import { saveModelFile } from './io-node.js';
 
 const HELP = `Usage: lstm-wasm [options]
 
@@ -32,8 +33,14 @@ Options:
                      accuracy on them
   --plot FILE        write the training curve (loss and accuracy per epoch) as an SVG file
   --print-data       print every generated sequence (the listing does), not just the first 10
+  --save FILE        save the trained model (weights, optimizer, generator; lstm-wasm's format)
+  --load FILE        load a model saved with --save and run the evaluation and demo predictions
+                     without training; the data flags default to those of the saved run
   -h, --help         this text
 `;
+
+/** How the data of a run was made: stored in models saved with --save, the defaults of --load. */
+interface DataFlags { samples: number; maxLen: number; seed: number; rng: RngKind; ragged: boolean }
 
 function int(name: string, v: string | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
@@ -52,21 +59,36 @@ async function main(argv: string[]): Promise<void> {
       rng: { type: 'string' }, preset: { type: 'string' }, verbose: { type: 'string' },
       kernels: { type: 'string' }, 'print-data': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       ragged: { type: 'boolean' }, 'validation-split': { type: 'string' }, plot: { type: 'string' },
+      save: { type: 'string' }, load: { type: 'string' },
     },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
-  const numInputs = int('samples', values.samples, 1000);
-  const maxLen = int('max-len', values['max-len'], 5);
+  // --load: the model comes from the file, and the data flags default to the saved run's.
+  let loaded: { model: Sequential; data: DataFlags | null } | null = null;
+  if (values.load !== undefined) {
+    for (const flag of ['units', 'epochs', 'batch-size', 'preset', 'kernels', 'validation-split', 'plot', 'verbose'] as const) {
+      if (values[flag] !== undefined) throw new LstmWasmError(`--${flag} does not apply with --load (the model is loaded, not trained)`);
+    }
+    await ready();
+    const saved = decodeModel(readFileSync(values.load), `--load ${values.load}`);
+    const model = loadModel(saved);
+    const meta = saved.json.metadata as { cli?: DataFlags } | undefined;
+    loaded = { model, data: meta?.cli ?? null };
+    console.log(`Loaded ${values.load} (lstm-wasm ${saved.json.libraryVersion}, LSTM(${model.H}), ${model.config.preset}${loaded.data ? '' : '; not saved by this CLI: give the data flags'})`);
+  }
+  const saved = loaded?.data;
+  const numInputs = int('samples', values.samples, saved?.samples ?? 1000);
+  const maxLen = int('max-len', values['max-len'], saved?.maxLen ?? 5);
   const units = int('units', values.units, 32);
   const epochs = int('epochs', values.epochs, 500);
   const batchSize = int('batch-size', values['batch-size'], 1);
-  const seed = int('seed', values.seed, 7, 0);
+  const seed = int('seed', values.seed, saved?.seed ?? 7, 0);
   const verbose = int('verbose', values.verbose, 2, 0);
   if (verbose > 2) throw new LstmWasmError(`--verbose must be 0, 1 or 2, received '${values.verbose}'`);
-  const kind = (values.rng ?? 'numpy') as RngKind;
+  const kind = (values.rng ?? saved?.rng ?? 'numpy') as RngKind;
   const preset = (values.preset ?? 'keras2') as PresetName;
   const kernels = (values.kernels ?? 'simd') as 'simd' | 'scalar';
   if (kernels !== 'simd' && kernels !== 'scalar') throw new LstmWasmError(`--kernels must be simd or scalar, received '${kernels}'`);
@@ -75,7 +97,7 @@ async function main(argv: string[]): Promise<void> {
   if (split !== undefined && !(split > 0 && split < 1)) {
     throw new LstmWasmError(`--validation-split must be a number in (0, 1), received '${values['validation-split']}'`);
   }
-  const ragged = values.ragged === true;
+  const ragged = values.ragged === true || (values.ragged === undefined && saved?.ragged === true);
 
   await ready();
   // One stream for everything, consumed in the listing's order: data, initialisation, one shuffle
@@ -96,26 +118,44 @@ async function main(argv: string[]): Promise<void> {
   const y = toCategorical(dataY, undefined, { vocabularySize: n });
   const V = y.shape[1];
 
-  const model = sequential({
-    rng, preset, kernels,
-    layers: [lstm({ units, inputShape: [ragged ? null : maxLen, 1] }), dense({ units: V, activation: 'softmax' })],
-  });
-  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] });
-  const t0 = performance.now();
-  const history = await model.fit(x, y, { epochs, batchSize, shuffle: true, verbose: verbose as 0 | 1 | 2, validationSplit: split });
-  const seconds = (performance.now() - t0) / 1000;
+  let model: Sequential;
+  let history: History | null = null;
+  let seconds = 0;
+  if (loaded) {
+    model = loaded.model;
+    if (model.V !== V) throw new LstmWasmError(`--load: the model has ${model.V} classes, the data ${V}`);
+    if (!model.compiled) model.compile({ loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  } else {
+    model = sequential({
+      rng, preset, kernels,
+      layers: [lstm({ units, inputShape: [ragged ? null : maxLen, 1] }), dense({ units: V, activation: 'softmax' })],
+    });
+    model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] });
+    const t0 = performance.now();
+    history = await model.fit(x, y, { epochs, batchSize, shuffle: true, verbose: verbose as 0 | 1 | 2, validationSplit: split });
+    seconds = (performance.now() - t0) / 1000;
+  }
+  if (values.save !== undefined) {
+    // Saved before the demo draws from the stream, so --load replays the same 20 picks.
+    const cli: DataFlags = { samples: numInputs, maxLen, seed, rng: kind, ragged };
+    await saveModelFile(model, values.save, { metadata: { cli } });
+    console.log(`Saved the model to ${values.save}`);
+  }
 
   const [, acc] = model.evaluate(x, y);
   console.log(`Model Accuracy: ${(acc * 100).toFixed(2)}%`);
+  // The demo's picks continue the stream: the shared one after training, or the loaded model's
+  // generator (saved at that same point).
+  const picks = loaded ? model.rng : rng;
   for (let i = 0; i < 20; i++) {
-    const pattern = dataX[rng.randint(dataX.length)];
+    const pattern = dataX[picks.randint(dataX.length)];
     console.log(`pattern : [${pattern.join(', ')}]`);
     const probs = model.predict(encode([pattern])).data;
     let best = 0;
     for (let j = 1; j < probs.length; j++) if (probs[j] > probs[best]) best = j;
     console.log(`[${pattern.map((k) => `'${alphabet[k]}'`).join(', ')}] -> ${alphabet[best]}`);
   }
-  if (split !== undefined) {
+  if (split !== undefined && history) {
     const key = Object.keys(history.history).find((k) => k.startsWith('val_acc'))!;
     const held = dataX.length - Math.floor(dataX.length * (1 - split));
     console.log(`Held-out accuracy (last ${held} samples, never trained on): ${(history.history[key].at(-1)! * 100).toFixed(2)}%`);
@@ -125,14 +165,16 @@ async function main(argv: string[]): Promise<void> {
     const [, accAll] = model.evaluate(encode(all.dataX), toCategorical(all.dataY, V));
     console.log(`Accuracy on all ${all.dataX.length} distinct patterns: ${(accAll * 100).toFixed(2)}%`);
   }
-  if (values.plot) {
+  if (values.plot && history) {
     const title = `LSTM(${units}) on ${dataX.length} sequences, batch ${batchSize}, ${preset}${ragged ? ', ragged' : ''}`;
     writeFileSync(values.plot, trainingCurveSvg(history, { title }));
     console.log(`Wrote the training curve to ${values.plot}`);
   }
-  const trained = split === undefined ? dataX.length : Math.floor(dataX.length * (1 - split));
-  const perSample = (seconds * 1e6) / (epochs * trained);
-  console.log(`Trained ${epochs} epochs x ${trained} samples in ${seconds.toFixed(2)} s (${perSample.toFixed(2)} µs per sample, ${kernels} kernels)`);
+  if (!loaded) {
+    const trained = split === undefined ? dataX.length : Math.floor(dataX.length * (1 - split));
+    const perSample = (seconds * 1e6) / (epochs * trained);
+    console.log(`Trained ${epochs} epochs x ${trained} samples in ${seconds.toFixed(2)} s (${perSample.toFixed(2)} µs per sample, ${kernels} kernels)`);
+  }
   model.dispose();
 }
 

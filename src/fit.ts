@@ -24,7 +24,14 @@ export interface FitArgs extends SequenceArgs {
   callbacks?: Callback | Callback[];
   /** Stops training between batches; the model keeps the weights of the last finished batch. */
   signal?: AbortSignal;
-  /** Epoch to start counting from (for logs), as Keras. Default 0. */
+  /**
+   * Epoch to start from (for logs), as Keras: `fit({ epochs: 6, initialEpoch: 3 })` runs epochs
+   * 4..6. Departure from Keras 2.0, which restarts the sample order from `arange(N)` on every call:
+   * with `initialEpoch > 0` and `shuffle`, the order continues from where this model's last
+   * shuffling fit (or the checkpoint it was loaded from) left it, when the sample count matches,
+   * so `fit({ epochs: 6 })` equals `fit({ epochs: 3 })`, `save`, `loadModel`,
+   * `fit({ epochs: 6, initialEpoch: 3 })` bit for bit. Default 0 (a fresh order, as Keras).
+   */
   initialEpoch?: number;
   /**
    * Fraction of the samples held out for validation, taken from the end before any shuffling, as
@@ -136,8 +143,12 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   // Per-batch events or an abort signal: one batch per call into WASM; otherwise long runs.
   const perBatch = callbacks.some((cb) => cb.onBatchEnd);
   const chunk = perBatch || signal ? batchSize : Math.max(batchSize, Math.floor(CHUNK_SAMPLES / batchSize) * batchSize);
+  // The sample order, shuffled in place each epoch as Keras 2.0 shuffles index_array. A fresh fit
+  // starts from 0..N-1; a resumed one (initialEpoch > 0) from the last shuffling fit's order.
   const order = new Int32Array(N);
-  for (let i = 0; i < N; i++) order[i] = i;
+  const prev = model.fitState;
+  if (shuffle && initialEpoch > 0 && prev && prev.order.length === N) order.set(prev.order);
+  else for (let i = 0; i < N; i++) order[i] = i;
   const logsOf = (s: Float64Array | number[]): Logs => {
     const logs: Logs = { loss: s[0] / s[2] };
     if (accKey) logs[accKey] = s[1] / s[2];
@@ -155,7 +166,10 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       if (signal?.aborted || model.stopTraining) break;
       await call('onEpochBegin', epoch, {});
       logger.epochBegin(epoch, now());
-      if (shuffle) model.rng.shuffle(order); // in place, as Keras 2.0 shuffles index_array
+      if (shuffle) {
+        model.rng.shuffle(order); // in place, as Keras 2.0 shuffles index_array
+        model.fitState = { order, epochs: epoch };
+      }
       i32(block.order, N).set(order);
       const stats = [0, 0, 0];
       let aborted = false;
@@ -198,6 +212,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       }
       logger.epochEnd(logs, now());
       history.record(epoch, logs);
+      if (shuffle) model.fitState!.epochs = epoch + 1;
       await call('onEpochEnd', epoch, logs);
     }
     await call('onTrainEnd', {});

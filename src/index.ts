@@ -16,7 +16,15 @@ export { tensor, reshape, divide } from './tensor.js';
 export type { Tensor, PaddingInfo } from './tensor.js';
 export type { TensorLike, InputData, TargetData, SequenceArgs } from './inputs.js';
 export { createRng, NumpyRandomState, SeededRandom } from './random.js';
-export type { Rng, RngKind, RngState } from './random.js';
+export type { Rng, RngKind, RngState, NumpyRngState, SeedrandomRngState, MutableArrayLike } from './random.js';
+export type { AlphabetDataset, AlphabetDatasetArgs, PadSequencesArgs, ToCategoricalArgs } from './data.js';
 export { LstmWasmError, ShapeError, ValueError, ConfigError, StateError } from './errors.js';
 export { trainInWorker, serveWorker } from './worker.js';
+export {
+  loadModel, encodeModel, decodeModel, crc32, saveModelIndexedDB, loadModelIndexedDB, deleteModelIndexedDB, downloadModel,
+  FORMAT, FORMAT_VERSION, LIBRARY_VERSION,
+} from './io.js';
+export type { SavedModel, SavedModelJSON, SavedTensor, SavedLayer, ModelSource, SaveArgs, IndexedDBArgs } from './io.js';
+export { toTfjsLayers, tfjsModelJSON, fromTfjsLayers, toPyTorchState, fromPyTorchState } from './interop.js';
+export type { TfjsLayersArtifacts, TfjsLayersSource, TfjsWeightSpec, ImportArgs, PlainTensor, PyTorchState, PyTorchNames, FromPyTorchArgs } from './interop.js';
 export type { TrainInWorkerArgs, TrainInWorkerResult, WorkerFitArgs, EpochTiming, WorkerPort } from './worker.js';

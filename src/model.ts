@@ -11,6 +11,7 @@ import { applyMask, toSequences, toTargets, isTensorLike, type InputData, type S
 import type { Tensor } from './tensor.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
+import { loadWeightsInto, saveModel, type ModelSource, type SaveArgs, type SavedModel } from './io.js';
 
 /** A weight tensor with its Keras name (`lstm/kernel`, ...). */
 export interface NamedTensor extends Tensor {
@@ -83,13 +84,23 @@ export class Sequential {
   readonly config: Readonly<{ layers: Layer[]; preset: PresetName; kernels: 'simd' | 'scalar'; seed: number | null }>;
   /** @internal */ busy: string | null = null;
   /**
+   * @internal Where the last shuffling `fit` left the sample order (the permutation its last
+   * epoch used) and how many epochs it finished; `fit` with `initialEpoch > 0` continues from it,
+   * and checkpoints carry it, so a resumed run repeats an uninterrupted one bit for bit.
+   */
+  fitState: { order: Int32Array; epochs: number } | null = null;
+  /**
    * Set by a callback to end `fit`, as Keras: from onEpochEnd after that epoch, from onBatchEnd
    * after that batch (the epoch's logs then cover the batches that ran).
    */
   stopTraining = false;
   private warnedMask = false;
 
-  constructor(args: SequentialArgs) {
+  /**
+   * @param restore internal (loadModel): the saved weights and seed; the generator given in
+   *   `args.rng` is then not consumed by initialisation.
+   */
+  constructor(args: SequentialArgs, /** @internal */ restore?: { weights: Float32Array[]; seed: number | null }) {
     const c = 'sequential()';
     if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with 'layers' are required, received ${describe(args)}`);
     checkKeys(c, args, ['layers', 'seed', 'rng', 'preset', 'kernels']);
@@ -117,7 +128,7 @@ export class Sequential {
       rng = args.rng;
     } else throw new ConfigError(`${c}: rng must be 'seedrandom', 'numpy' or a generator, received ${describe(args.rng)}`);
     this.rng = rng;
-    this.config = { layers: [...args.layers], preset: presetName, kernels: simd, seed: typeof args.rng === 'object' ? null : seed };
+    this.config = { layers: [...args.layers], preset: presetName, kernels: simd, seed: restore ? restore.seed : typeof args.rng === 'object' ? null : seed };
     const base = PRESETS[presetName];
     this.preset = { ...base, recurrentActivation: this.lstmLayer.config.recurrentActivation ?? base.recurrentActivation };
     [this.T, this.D] = shape;
@@ -129,17 +140,21 @@ export class Sequential {
     // for the LSTM kernel's own generator, the recurrent kernel's normal draw, a seed for the
     // Dense kernel's generator.
     const { D, H, V } = this;
-    const W = glorotUniform(initializerRng(rng), D, 4 * H);
-    const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
-    const b = lstmBias(H, this.lstmLayer.config.unitForgetBias ?? true);
-    const K = glorotUniform(initializerRng(rng), H, V);
-    const bd = new Float32Array(V);
+    let init: Float32Array[];
+    if (restore) init = restore.weights; // checked by loadModel against paramShapes(D, H, V)
+    else {
+      const W = glorotUniform(initializerRng(rng), D, 4 * H);
+      const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
+      const b = lstmBias(H, this.lstmLayer.config.unitForgetBias ?? true);
+      const K = glorotUniform(initializerRng(rng), H, V);
+      init = [W, U, b, K, new Float32Array(V)];
+    }
 
     this.arena = new ModelArena(D, H, V, this.T ?? 1);
     const slots = this.arena.slots();
     slots[M.act] = this.preset.recurrentActivation === 'hardSigmoid' ? 1 : 0;
     slots[M.simd] = simd === 'simd' ? 1 : 0;
-    this.writeParams([W, U, b, K, bd]);
+    this.writeParams(init);
   }
 
   /** @internal The live arena, or a StateError after dispose(). */
@@ -353,6 +368,35 @@ export class Sequential {
       return out;
     });
     this.writeParams(checked);
+  }
+
+  /**
+   * The whole model as a versioned, self-describing artefact: `json` (architecture, every option
+   * and the preset, compile arguments, Adam's step, the generator's state, where fit's shuffling
+   * stands) and `weights` (the weights, Adam's m and v, fit's sample order; little-endian, CRC-32
+   * checked). `loadModel(saved)` restores it exactly; `encodeModel(saved)` makes it one file.
+   * May be called from a fit callback: a checkpoint taken in `onEpochEnd(epoch)` resumes exactly
+   * with `fit({ ..., initialEpoch: epoch + 1 })`.
+   *
+   * @example
+   * const saved = model.save();
+   * const again = loadModel(saved); // same predictions; training continues where it stopped
+   */
+  save(args: SaveArgs = {}): SavedModel {
+    return saveModel(this, args);
+  }
+
+  /**
+   * Replaces this model's weights with a saved model's (`save()` output or `encodeModel` bytes),
+   * as Keras's `load_weights`: the architectures must match (ShapeError otherwise); the optimizer
+   * state, generator and compile settings stay. Everything is checked first: a refused file
+   * changes nothing.
+   *
+   * @example
+   * model.loadWeights(await readFile('best.lstm'));
+   */
+  loadWeights(source: ModelSource): void {
+    loadWeightsInto(this, source);
   }
 
   /** Frees the model's WASM memory for reuse; the model can no longer be used. */

@@ -1,0 +1,454 @@
+// Other libraries' formats: TensorFlow.js Layers (model.json + weights.bin, what tf.loadLayersModel
+// reads and tfjs's model.save writes) and PyTorch's nn.LSTM + nn.Linear state_dict as plain
+// { name: { shape, data } } maps. Keras's get_weights() order is ours: getWeights/setWeights.
+//
+// Gate order: Keras and tfjs (i, f, c, o) and PyTorch (i, f, g, o) are the same order; c and g are
+// both the cell candidate. Only ONNX differs (i, o, f, c).
+import { ConfigError, LstmWasmError, ShapeError, ValueError } from './errors.js';
+import { checkKeys, describe } from './options.js';
+import { dense, lstm, masking, type Layer } from './layers.js';
+import { paramShapes } from './layout.js';
+import { sequential, type Sequential, type SequentialArgs } from './model.js';
+import { LIBRARY_VERSION } from './io.js';
+import type { RecurrentActivation } from './presets.js';
+
+// ---- TensorFlow.js Layers --------------------------------------------------------------------
+
+/** One entry of a tfjs weights manifest. */
+export interface TfjsWeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
+  /** Quantized weights are refused by `fromTfjsLayers`. */
+  quantization?: unknown;
+  group?: string;
+}
+
+/**
+ * A TensorFlow.js Layers model in memory: `tf.io.fromMemory(artifacts)` loads it, and
+ * `{ modelTopology, format, generatedBy, convertedBy, weightsManifest }` is its model.json with
+ * `weightData` as the weights file (see `saveTfjsLayersFiles` in 'lstm-wasm/node').
+ */
+export interface TfjsLayersArtifacts {
+  /** Keras's JSON model description (snake_case, as Keras and tfjs write it). */
+  modelTopology: Record<string, unknown>;
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  /** The weights in `weightData`'s order (what `tf.io.fromMemory` reads). */
+  weightSpecs: TfjsWeightSpec[];
+  /** model.json's manifest: the same specs, stored in one file named `paths[0]`. */
+  weightsManifest: Array<{ paths: string[]; weights: TfjsWeightSpec[] }>;
+  /** The weights, float32 little-endian, concatenated in `weightSpecs` order (weights.bin). */
+  weightData: ArrayBuffer;
+}
+
+/** What `fromTfjsLayers` accepts: tfjs `ModelArtifacts` (from a save handler) or a parsed model.json plus its weights. */
+export interface TfjsLayersSource {
+  modelTopology: unknown;
+  weightSpecs?: TfjsWeightSpec[];
+  weightsManifest?: Array<{ paths?: string[]; weights: TfjsWeightSpec[] }>;
+  /** The weights: one buffer (weights.bin) or several (the manifest's shards, in order). */
+  weightData: ArrayBuffer | ArrayBufferView | ArrayBuffer[];
+  [key: string]: unknown;
+}
+
+/** Options of `fromTfjsLayers` and `fromPyTorchState`: those of `sequential` besides `layers`. */
+export type ImportArgs = Omit<SequentialArgs, 'layers'>;
+
+const TFJS_ACT: Record<RecurrentActivation, string> = { hardSigmoid: 'hard_sigmoid', sigmoid: 'sigmoid' };
+
+const glorotUniformJSON = () => ({ class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } });
+const zerosJSON = () => ({ class_name: 'Zeros', config: {} });
+
+/**
+ * The model as TensorFlow.js Layers artefacts, every Keras option spelled out. Load them in tfjs
+ * with `tf.loadLayersModel(tf.io.fromMemory(artifacts))` (or serve model.json + weights.bin and
+ * `tf.loadLayersModel(url)`); predictions equal ours to float32 rounding.
+ *
+ * @example
+ * const tfModel = await tf.loadLayersModel(tf.io.fromMemory(toTfjsLayers(model)));
+ */
+export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } = {}): TfjsLayersArtifacts {
+  const c = 'toTfjsLayers()';
+  checkKeys(c, args, ['weightsPath']);
+  const weightsPath = args.weightsPath ?? 'weights.bin';
+  if (typeof weightsPath !== 'string' || weightsPath === '') throw new ValueError(`${c}: weightsPath must be a non-empty string, received ${describe(weightsPath)}`);
+  const ws = model.getWeights();
+  const batchInputShape = [null, model.T, model.D];
+  const layers: Array<{ class_name: string; config: Record<string, unknown> }> = [];
+  const first = { batch_input_shape: batchInputShape, dtype: 'float32' };
+  if (model.maskingLayer) {
+    const maskValue = model.maskingLayer.config.maskValue;
+    if (!Number.isFinite(maskValue)) throw new ValueError(`${c}: the masking layer's maskValue ${maskValue} cannot be written in JSON`);
+    layers.push({ class_name: 'Masking', config: { name: 'masking', trainable: true, ...first, mask_value: maskValue } });
+  }
+  const lc = model.lstmLayer.config;
+  layers.push({
+    class_name: 'LSTM',
+    config: {
+      name: 'lstm', trainable: true, ...(model.maskingLayer ? {} : first),
+      units: model.H, activation: 'tanh', recurrent_activation: TFJS_ACT[model.preset.recurrentActivation], use_bias: true,
+      kernel_initializer: glorotUniformJSON(), recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
+      bias_initializer: zerosJSON(), unit_forget_bias: lc.unitForgetBias ?? true,
+      kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+      kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
+      dropout: 0, recurrent_dropout: 0, implementation: 1,
+      return_sequences: false, return_state: false, go_backwards: false, stateful: false, unroll: false,
+    },
+  });
+  layers.push({
+    class_name: 'Dense',
+    config: {
+      name: 'dense', trainable: true, units: model.V, activation: 'softmax', use_bias: true,
+      kernel_initializer: glorotUniformJSON(), bias_initializer: zerosJSON(),
+      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+    },
+  });
+  const weightSpecs: TfjsWeightSpec[] = ws.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' }));
+  const total = ws.reduce((n, w) => n + w.data.length, 0);
+  const weightData = new ArrayBuffer(total * 4);
+  const dv = new DataView(weightData);
+  let at = 0;
+  for (const w of ws) for (let k = 0; k < w.data.length; k++, at += 4) dv.setFloat32(at, w.data[k], true);
+  return {
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: 'sequential', layers },
+      keras_version: `lstm-wasm ${LIBRARY_VERSION}`,
+      backend: 'tensor_flow.js',
+    },
+    format: 'layers-model',
+    generatedBy: `lstm-wasm ${LIBRARY_VERSION}`,
+    convertedBy: null,
+    weightSpecs,
+    weightsManifest: [{ paths: [weightsPath], weights: weightSpecs.map((s) => ({ ...s, shape: [...s.shape] })) }],
+    weightData,
+  };
+}
+
+/**
+ * The JSON of model.json for `toTfjsLayers` output (everything but the weights' bytes).
+ *
+ * @example
+ * writeFileSync('model.json', tfjsModelJSON(toTfjsLayers(model)));
+ */
+export function tfjsModelJSON(artifacts: TfjsLayersArtifacts): string {
+  const { modelTopology, format, generatedBy, convertedBy, weightsManifest } = artifacts;
+  return JSON.stringify({ format, generatedBy, convertedBy, modelTopology, weightsManifest });
+}
+
+type Cfg = Record<string, unknown>;
+const isObj = (v: unknown): v is Cfg => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A model from TensorFlow.js Layers artefacts (`model.save(tf.io.withSaveHandler(...))`'s, or a
+ * parsed model.json with its weights; also Keras models converted by tensorflowjs_converter):
+ * `[InputLayer?] [Masking?] LSTM Dense(softmax)`. `recurrent_activation` 'hard_sigmoid' (Keras 2,
+ * tfjs) or 'sigmoid' is kept. The model is built as `sequential(args)` then `setWeights`, and is
+ * not compiled. Options that would change the result and that lstm-wasm lacks (dropout,
+ * regularizers, go_backwards, ...) are refused with a ConfigError naming them.
+ *
+ * @example
+ * let artifacts;
+ * await tfModel.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+ * const model = fromTfjsLayers(artifacts);
+ */
+export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {}): Sequential {
+  const c = 'fromTfjsLayers()';
+  if (!isObj(artifacts)) throw new ValueError(`${c}: expected { modelTopology, weightSpecs or weightsManifest, weightData }, received ${describe(artifacts)}`);
+  checkKeys(c, args, ['seed', 'rng', 'preset', 'kernels']);
+  let topo: unknown = artifacts.modelTopology;
+  if (typeof topo === 'string') {
+    try {
+      topo = JSON.parse(topo);
+    } catch (e) {
+      throw new ValueError(`${c}: modelTopology does not parse as JSON (${(e as Error).message})`);
+    }
+  }
+  if (isObj(topo) && isObj(topo.model_config)) topo = topo.model_config; // Keras HDF5-style wrapper
+  if (!isObj(topo)) throw new ValueError(`${c}: modelTopology must be Keras's model JSON, received ${describe(topo)}`);
+  if (topo.class_name !== 'Sequential') throw new ConfigError(`${c}: only Sequential models are supported, this is a ${describe(topo.class_name)}`);
+  const kerasVersion = typeof topo.keras_version === 'string' ? topo.keras_version : '';
+  const rawLayers = Array.isArray(topo.config) ? topo.config : isObj(topo.config) && Array.isArray(topo.config.layers) ? topo.config.layers : null;
+  if (!rawLayers) throw new ValueError(`${c}: modelTopology.config.layers is missing`);
+
+  // Layers: [InputLayer?] [Masking?] LSTM Dense.
+  let inputShape: unknown[] | null = null;
+  const shapeOf = (cfg: Cfg): unknown[] | null =>
+    Array.isArray(cfg.batch_input_shape) ? cfg.batch_input_shape.slice(1)
+      : Array.isArray(cfg.batch_shape) ? cfg.batch_shape.slice(1)
+        : Array.isArray(cfg.input_shape) ? cfg.input_shape
+          : null;
+  const seq: Array<{ className: string; config: Cfg }> = [];
+  for (const l of rawLayers as unknown[]) {
+    if (!isObj(l) || typeof l.class_name !== 'string' || !isObj(l.config)) throw new ValueError(`${c}: every layer must be { class_name, config }, received ${describe(l)}`);
+    if (l.class_name === 'InputLayer') inputShape = shapeOf(l.config);
+    else seq.push({ className: l.class_name, config: l.config });
+  }
+  const kinds = seq.map((l) => l.className).join(', ');
+  if (kinds !== 'LSTM, Dense' && kinds !== 'Masking, LSTM, Dense') {
+    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm reads [LSTM, Dense] or [Masking, LSTM, Dense]`);
+  }
+  const [lc, dc] = seq.slice(-2).map((l) => l.config);
+  const mc = seq.length === 3 ? seq[0].config : null;
+  inputShape ??= shapeOf(seq[0].config);
+
+  const refuse = (layer: string, cfg: Cfg, key: string, ok: (v: unknown) => boolean, why: string) => {
+    if (cfg[key] !== undefined && !ok(cfg[key])) throw new ConfigError(`${c}: ${layer} has ${key}: ${describe(cfg[key])}; ${why}`);
+  };
+  const isNull = (v: unknown) => v === null;
+  const isZero = (v: unknown) => v === 0 || v === null;
+  const isFalse = (v: unknown) => v === false || v === null;
+  for (const k of ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']) {
+    refuse('LSTM', lc, k, isNull, 'lstm-wasm has no regularizers or constraints');
+    refuse('Dense', dc, k, isNull, 'lstm-wasm has no regularizers or constraints');
+  }
+  refuse('LSTM', lc, 'activation', (v) => v === 'tanh', "only 'tanh' is supported");
+  refuse('LSTM', lc, 'use_bias', (v) => v === true, 'lstm-wasm LSTMs have a bias');
+  refuse('LSTM', lc, 'dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
+  refuse('LSTM', lc, 'recurrent_dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
+  for (const k of ['return_sequences', 'return_state', 'go_backwards', 'stateful', 'time_major']) refuse('LSTM', lc, k, isFalse, 'lstm-wasm LSTMs return h_T of a forward, stateless pass');
+  refuse('Dense', dc, 'activation', (v) => v === 'softmax', "only 'softmax' is supported");
+  refuse('Dense', dc, 'use_bias', (v) => v === true, 'lstm-wasm Dense layers have a bias');
+  let recurrentActivation: RecurrentActivation;
+  const ra = lc.recurrent_activation;
+  if (ra === 'sigmoid') recurrentActivation = 'sigmoid';
+  else if (ra === 'hard_sigmoid' || ra === 'hardSigmoid') {
+    // Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6; Keras 2 and tfjs use clip(0.2x + 0.5, 0, 1).
+    if (/^3\./.test(kerasVersion)) throw new ConfigError(`${c}: a Keras ${kerasVersion} hard_sigmoid is relu6(x + 3) / 6, which lstm-wasm lacks (its hardSigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))`);
+    recurrentActivation = 'hardSigmoid';
+  } else throw new ConfigError(`${c}: LSTM has recurrent_activation ${describe(ra)}; lstm-wasm supports 'hard_sigmoid' and 'sigmoid'`);
+
+  // Weights: concatenated buffers, specs in order, matched to layers by name (else by position).
+  const specs = artifacts.weightSpecs ?? (Array.isArray(artifacts.weightsManifest) ? artifacts.weightsManifest.flatMap((g) => (isObj(g) && Array.isArray(g.weights) ? g.weights : [])) : null);
+  if (!Array.isArray(specs)) throw new ValueError(`${c}: weightSpecs or weightsManifest is required`);
+  const buffers = Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData];
+  const parts = buffers.map((b) => {
+    if (b instanceof ArrayBuffer) return new Uint8Array(b);
+    if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    throw new ValueError(`${c}: weightData must be an ArrayBuffer (or an array of them), received ${describe(b)}`);
+  });
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+  let offset = 0;
+  const located = specs.map((s) => {
+    if (!isObj(s) || typeof s.name !== 'string' || !Array.isArray(s.shape)) throw new ValueError(`${c}: a weight spec must be { name, shape, dtype }, received ${describe(s)}`);
+    if (s.quantization !== undefined && s.quantization !== null) throw new ConfigError(`${c}: weight '${s.name}' is quantized; lstm-wasm reads float32 weights only (convert without quantization)`);
+    if (s.dtype !== 'float32') throw new ConfigError(`${c}: weight '${s.name}' has dtype ${describe(s.dtype)}; lstm-wasm reads float32 weights only`);
+    const size = (s.shape as number[]).reduce((n, d) => n * d, 1);
+    const at = offset;
+    offset += size * 4;
+    return { spec: s, at, size };
+  });
+  if (offset !== bytes.length) {
+    throw new ValueError(`${c}: ${offset > bytes.length ? 'truncated' : 'oversized'} weightData: the specs describe ${offset} bytes, weightData has ${bytes.length}`);
+  }
+  const lname = typeof lc.name === 'string' ? lc.name : 'lstm';
+  const dname = typeof dc.name === 'string' ? dc.name : 'dense';
+  const wanted: Array<[string, string]> = [[lname, 'kernel'], [lname, 'recurrent_kernel'], [lname, 'bias'], [dname, 'kernel'], [dname, 'bias']];
+  let chosen = wanted.map(([layer, w]) => {
+    const hits = located.filter(({ spec }) => {
+      const path = spec.name.replace(/:\d+$/, '').split('/');
+      return path.includes(layer) && path[path.length - 1] === w;
+    });
+    return hits.length === 1 ? hits[0] : null;
+  });
+  if (chosen.some((x) => x === null)) {
+    if (located.length !== 5) {
+      throw new ValueError(`${c}: could not find the weights ${wanted.map(([l, w]) => `${l}/${w}`).join(', ')} among ${located.map((l) => l.spec.name).join(', ')}`);
+    }
+    chosen = located; // unnamed or renamed: Keras's order
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const weights = chosen.map((x) => {
+    const out = new Float32Array(x!.size);
+    for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(x!.at + 4 * k, true);
+    return { name: x!.spec.name, shape: [...(x!.spec.shape as number[])], data: out };
+  });
+
+  const H = lc.units;
+  const V = dc.units;
+  const W = weights[0];
+  let T: number | null = null;
+  let D: unknown = W.shape.length === 2 ? W.shape[0] : undefined;
+  if (inputShape) {
+    if (inputShape.length !== 2) throw new ShapeError(`${c}: the input shape is [${inputShape.join(', ')}] per sample; lstm-wasm reads [timesteps, features]`);
+    T = inputShape[0] === null ? null : (inputShape[0] as number);
+    D = inputShape[1];
+  }
+  const wrap = <R>(f: () => R): R => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${c}: ${e.message}`);
+      throw e;
+    }
+  };
+  const layers: Layer[] = wrap(() => {
+    const ls: Layer[] = [];
+    const shape: [number | null, number] = [T, D as number];
+    if (mc) ls.push(masking({ maskValue: (mc.mask_value ?? 0) as number, inputShape: shape }));
+    ls.push(lstm({ units: H as number, recurrentActivation, ...(typeof lc.unit_forget_bias === 'boolean' ? { unitForgetBias: lc.unit_forget_bias } : {}), ...(mc ? {} : { inputShape: shape }) }));
+    ls.push(dense({ units: V as number, activation: 'softmax' }));
+    return ls;
+  });
+  const need = paramShapes(D as number, H as number, V as number);
+  weights.forEach((w, i) => {
+    const want = need[i].shape;
+    if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
+      throw new ShapeError(`${c}: wrong shape: weight '${w.name}' is [${w.shape.join(', ')}], but ${need[i].name} of this LSTM(${H}) -> Dense(${V}) on ${D} features must be [${want.join(', ')}]`);
+    }
+  });
+  const model = wrap(() => sequential({ ...args, layers }));
+  try {
+    model.setWeights(weights.map((w) => w.data));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+// ---- PyTorch -----------------------------------------------------------------------------------
+
+/** A tensor as plain data: row-major `data` of `shape` (from JSON, `data` may be a number array). */
+export interface PlainTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A PyTorch state_dict as plain tensors, e.g. `{ 'lstm.weight_ih_l0': { shape: [4H, D], data } }`. */
+export type PyTorchState = Record<string, PlainTensor>;
+
+/** Options of `toPyTorchState`: the attribute names of the modules in your nn.Module. */
+export interface PyTorchNames {
+  /** The nn.LSTM's attribute name. Default 'lstm'. */
+  lstmName?: string;
+  /** The nn.Linear's attribute name. Default 'dense'. */
+  denseName?: string;
+}
+
+/** Row-major (R, C) -> (C, R). */
+function transpose(a: ArrayLike<number>, R: number, C: number): Float32Array {
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let k = 0; k < C; k++) out[k * R + r] = a[r * C + k];
+  return out;
+}
+
+/**
+ * The weights as a PyTorch `nn.LSTM(D, H, batch_first=True)` + `nn.Linear(H, V)` state_dict,
+ * by plain copy: `weight_ih_l0` (4H, D) = kernelᵀ, `weight_hh_l0` (4H, H) = recurrent_kernelᵀ,
+ * `bias_ih_l0` = bias and `bias_hh_l0` = 0 (PyTorch adds the two), Linear `weight` (V, H) =
+ * dense kernelᵀ, `bias`. Gate rows i, f, g, o are Keras's i, f, c, o. PyTorch's gates are
+ * sigmoid, so the model must use `recurrentActivation: 'sigmoid'` (ConfigError otherwise).
+ * Follow the Linear with softmax in PyTorch.
+ *
+ * @example
+ * const state = toPyTorchState(model, { lstmName: 'lstm', denseName: 'fc' });
+ * state['lstm.weight_ih_l0'].shape; // [4 * H, D]
+ */
+export function toPyTorchState(model: Sequential, args: PyTorchNames = {}): PyTorchState {
+  const c = 'toPyTorchState()';
+  checkKeys(c, args, ['lstmName', 'denseName']);
+  const ln = args.lstmName ?? 'lstm';
+  const dn = args.denseName ?? 'dense';
+  for (const [k, v] of [['lstmName', ln], ['denseName', dn]]) {
+    if (typeof v !== 'string' || v === '') throw new ValueError(`${c}: ${k} must be a non-empty string, received ${describe(v)}`);
+  }
+  if (ln === dn) throw new ValueError(`${c}: lstmName and denseName must differ, both are '${ln}'`);
+  if (model.preset.recurrentActivation !== 'sigmoid') {
+    throw new ConfigError(`${c}: this model's gates use ${model.preset.recurrentActivation}; PyTorch's nn.LSTM uses sigmoid. Build it with lstm({ recurrentActivation: 'sigmoid', ... }) or preset 'keras3'`);
+  }
+  const [W, U, b, K, bd] = model.getWeights();
+  const { D, H, V } = model;
+  return {
+    [`${ln}.weight_ih_l0`]: { shape: [4 * H, D], data: transpose(W.data, D, 4 * H) },
+    [`${ln}.weight_hh_l0`]: { shape: [4 * H, H], data: transpose(U.data, H, 4 * H) },
+    [`${ln}.bias_ih_l0`]: { shape: [4 * H], data: b.data.slice() },
+    [`${ln}.bias_hh_l0`]: { shape: [4 * H], data: new Float32Array(4 * H) },
+    [`${dn}.weight`]: { shape: [V, H], data: transpose(K.data, H, V) },
+    [`${dn}.bias`]: { shape: [V], data: bd.data.slice() },
+  };
+}
+
+/** Options of `fromPyTorchState`. */
+export interface FromPyTorchArgs extends ImportArgs {
+  /** Steps per sample, or null (default) for any length. */
+  timesteps?: number | null;
+  /** Put a `masking({ maskValue })` layer first (for padded input, as PyTorch's packed sequences). */
+  maskValue?: number;
+}
+
+/**
+ * A model from a PyTorch `nn.LSTM` (one layer, unidirectional, with biases) + `nn.Linear` state_dict
+ * given as plain tensors (the inverse of `toPyTorchState`; module names are found by suffix):
+ * kernel = weight_ih_l0ᵀ, recurrent_kernel = weight_hh_l0ᵀ, bias = bias_ih_l0 + bias_hh_l0,
+ * dense kernel = weightᵀ. Gates are sigmoid. The model is `sequential(args)` then `setWeights`;
+ * it is not compiled.
+ *
+ * @example
+ * const model = fromPyTorchState(JSON.parse(text), { timesteps: 5 });
+ */
+export function fromPyTorchState(state: Record<string, { shape: number[]; data: ArrayLike<number> }>, args: FromPyTorchArgs = {}): Sequential {
+  const c = 'fromPyTorchState()';
+  if (!isObj(state)) throw new ValueError(`${c}: expected a { name: { shape, data } } map, received ${describe(state)}`);
+  checkKeys(c, args, ['seed', 'rng', 'preset', 'kernels', 'timesteps', 'maskValue']);
+  const keys = Object.keys(state);
+  const unsupported = keys.find((k) => /_l[1-9]\d*(_reverse)?$|_reverse$|weight_hr_l\d+$/.test(k));
+  if (unsupported) throw new ConfigError(`${c}: '${unsupported}' belongs to a stacked, bidirectional or projected nn.LSTM; lstm-wasm reads one unidirectional layer (num_layers=1, bidirectional=False, proj_size=0)`);
+  const one = (what: string, test: (k: string) => boolean): { key: string; shape: number[]; data: Float32Array } => {
+    const hits = keys.filter(test);
+    if (hits.length !== 1) throw new ConfigError(`${c}: expected one ${what} key, found ${hits.length ? hits.join(', ') : 'none'} among ${keys.join(', ')}`);
+    const t = state[hits[0]];
+    if (!isObj(t) || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d > 0) || t.data === null || typeof t.data !== 'object' || typeof (t.data as ArrayLike<number>).length !== 'number') {
+      throw new ValueError(`${c}: '${hits[0]}' must be { shape, data }, received ${describe(t)}`);
+    }
+    const n = t.shape.reduce((p: number, d: number) => p * d, 1);
+    if ((t.data as ArrayLike<number>).length !== n) throw new ShapeError(`${c}: '${hits[0]}' has ${(t.data as ArrayLike<number>).length} values for shape [${t.shape.join(', ')}]`);
+    return { key: hits[0], shape: [...t.shape], data: Float32Array.from(t.data as ArrayLike<number>) };
+  };
+  const lstmKey = /(^|\.)(weight|bias)_(ih|hh)_l0$/;
+  const wih = one('weight_ih_l0', (k) => k.endsWith('weight_ih_l0'));
+  const whh = one('weight_hh_l0', (k) => k.endsWith('weight_hh_l0'));
+  const bih = one('bias_ih_l0', (k) => k.endsWith('bias_ih_l0'));
+  const bhh = one('bias_hh_l0', (k) => k.endsWith('bias_hh_l0'));
+  const lw = one('nn.Linear weight', (k) => !lstmKey.test(k) && /(^|\.)weight$/.test(k));
+  const lb = one('nn.Linear bias', (k) => !lstmKey.test(k) && /(^|\.)bias$/.test(k));
+  const shapeErr = (t: { key: string; shape: number[] }, want: string) => new ShapeError(`${c}: wrong shape: '${t.key}' is [${t.shape.join(', ')}], expected ${want}`);
+  if (wih.shape.length !== 2 || wih.shape[0] % 4 !== 0) throw shapeErr(wih, '[4H, D]');
+  const H = wih.shape[0] / 4;
+  const D = wih.shape[1];
+  if (lw.shape.length !== 2) throw shapeErr(lw, '[V, H]');
+  const V = lw.shape[0];
+  const is = (t: { shape: number[] }, s: number[]) => t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
+  if (!is(whh, [4 * H, H])) throw shapeErr(whh, `[${4 * H}, ${H}] (4H, H)`);
+  if (!is(bih, [4 * H])) throw shapeErr(bih, `[${4 * H}]`);
+  if (!is(bhh, [4 * H])) throw shapeErr(bhh, `[${4 * H}]`);
+  if (!is(lw, [V, H])) throw shapeErr(lw, `[${V}, ${H}] (V, H): the Linear must read the LSTM's ${H} units`);
+  if (!is(lb, [V])) throw shapeErr(lb, `[${V}]`);
+  const bias = new Float32Array(4 * H);
+  for (let k = 0; k < bias.length; k++) bias[k] = bih.data[k] + bhh.data[k];
+  const T = args.timesteps ?? null;
+  const { timesteps: _t, maskValue, ...seqArgs } = args;
+  let layers: Layer[];
+  try {
+    const shape: [number | null, number] = [T, D];
+    layers = [
+      ...(maskValue === undefined ? [] : [masking({ maskValue, inputShape: shape })]),
+      lstm({ units: H, recurrentActivation: 'sigmoid', ...(maskValue === undefined ? { inputShape: shape } : {}) }),
+      dense({ units: V, activation: 'softmax' }),
+    ];
+  } catch (e) {
+    if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${c}: ${e.message}`);
+    throw e;
+  }
+  const model = sequential({ ...seqArgs, layers });
+  try {
+    model.setWeights([transpose(wih.data, 4 * H, D), transpose(whh.data, 4 * H, H), bias, transpose(lw.data, V, H), lb.data]);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
