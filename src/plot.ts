@@ -9,6 +9,8 @@ export interface PlotArgs {
   width?: number;
   height?: number;
   title?: string;
+  /** Text for the SVG's <desc> element (e.g. the command that made it). */
+  description?: string;
 }
 
 const COLORS: Record<string, string> = { loss: '#d1495b', acc: '#2e86ab', accuracy: '#2e86ab' };
@@ -31,7 +33,7 @@ function fmt(v: number): string {
  */
 export function trainingCurveSvg(history: Pick<History, 'epoch' | 'history'>, args: PlotArgs = {}): string {
   const c = 'trainingCurveSvg()';
-  checkKeys(c, args, ['width', 'height', 'title']);
+  checkKeys(c, args, ['width', 'height', 'title', 'description']);
   const W = args.width === undefined ? 720 : intOption(c, 'width', args.width, 200, 10000);
   const Hh = args.height === undefined ? 360 : intOption(c, 'height', args.height, 120, 10000);
   const n = history.epoch.length;
@@ -50,6 +52,7 @@ export function trainingCurveSvg(history: Pick<History, 'epoch' | 'history'>, ar
     vals.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(Number.isFinite(v) ? v : lossMax).toFixed(1)}`).join('');
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Hh}" viewBox="0 0 ${W} ${Hh}" font-family="sans-serif" font-size="12">`);
+  if (args.description) out.push(`<desc>${esc(args.description)}</desc>`);
   out.push(`<rect width="${W}" height="${Hh}" fill="#fff"/>`);
   if (args.title) out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(args.title)}</text>`);
   for (let i = 0; i <= 4; i++) {

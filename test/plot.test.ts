@@ -18,6 +18,7 @@ describe('trainingCurveSvg', () => {
     expect(pts(paths[0][1])).toEqual([[l, t], [(l + r) / 2, (t + b) / 2], [r, t + (b - t) * 0.75]]);
     expect(pts(paths[2][1])).toEqual([[l, b - (b - t) * 0.25], [(l + r) / 2, (t + b) / 2], [r, t]]);
     expect(svg).toMatch(/stroke-dasharray="6 4"><title>val_loss/);
+    expect(trainingCurveSvg(history, { description: 'npx lstm-wasm --plot a.svg' })).toContain('<desc>npx lstm-wasm --plot a.svg</desc>');
   });
 
   it('refuses an empty history and unknown options', () => {
