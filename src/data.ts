@@ -5,6 +5,7 @@
  * Errors: unknown option names and unknown choices (padding, truncating, dtype, rng kind) are
  * ConfigError; bad numbers and values are ValueError; ragged sequences are ShapeError.
  */
+import { describe } from './options.js';
 import { ConfigError, ShapeError, ValueError } from './errors.js';
 import { createRng, type Rng, type RngKind } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -19,7 +20,7 @@ function checkKeys(fn: string, opts: object, allowed: readonly string[]): void {
 
 function checkOptions(fn: string, opts: unknown): object {
   if (opts === undefined) return {};
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new ConfigError(`${fn}: options must be an object, got ${String(opts)}`);
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new ConfigError(`${fn}: options must be an object, got ${describe(opts)}`);
   return opts;
 }
 
@@ -66,8 +67,10 @@ export function alphabetDataset(args: AlphabetDatasetArgs = {}): AlphabetDataset
   const numInputs = opts.numInputs ?? 1000;
   const maxLen = opts.maxLen ?? 5;
   const alphabet = opts.alphabet ?? UPPERCASE;
-  if (!Number.isInteger(numInputs) || numInputs < 1) throw new ValueError(`${fn}: numInputs must be a positive integer, got ${String(numInputs)}`);
-  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ValueError(`${fn}: maxLen must be a positive integer, got ${String(maxLen)}`);
+  if (!Number.isInteger(numInputs) || numInputs < 1 || numInputs > MAX_SAMPLES) {
+    throw new ValueError(`${fn}: numInputs must be an integer in [1, ${MAX_SAMPLES}], got ${describe(numInputs)}`);
+  }
+  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ValueError(`${fn}: maxLen must be a positive integer, got ${describe(maxLen)}`);
   if (typeof alphabet !== 'string') throw new ValueError(`${fn}: alphabet must be a string, got ${typeof alphabet}`);
   const letters = Array.from(alphabet);
   if (letters.length < 3) throw new ValueError(`${fn}: alphabet must have at least 3 letters, got ${letters.length} ('${alphabet}')`);
@@ -79,7 +82,7 @@ export function alphabetDataset(args: AlphabetDatasetArgs = {}): AlphabetDataset
     if (opts.seed !== undefined) throw new ConfigError(`${fn}: seed has no effect when rng is an Rng object; seed the Rng instead`);
     rng = kind;
   } else {
-    if (kind !== 'numpy' && kind !== 'seedrandom') throw new ConfigError(`${fn}: unknown rng kind '${String(kind)}'; expected 'numpy', 'seedrandom' or an Rng object`);
+    if (kind !== 'numpy' && kind !== 'seedrandom') throw new ConfigError(`${fn}: unknown rng kind ${describe(kind)}; expected 'numpy', 'seedrandom' or an Rng object`);
     rng = createRng(opts.seed ?? 7, kind);
   }
 
@@ -107,9 +110,11 @@ export function alphabetDataset(args: AlphabetDatasetArgs = {}): AlphabetDataset
  */
 export function alphabetPatterns(args: { maxLen?: number; alphabet?: string } = {}): { dataX: number[][]; dataY: number[] } {
   const fn = 'alphabetPatterns()';
+  checkOptions(fn, args);
+  checkKeys(fn, args, ['maxLen', 'alphabet']);
   const maxLen = args.maxLen ?? 5;
   const alphabet = args.alphabet ?? UPPERCASE;
-  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ValueError(`${fn}: maxLen must be a positive integer, got ${String(maxLen)}`);
+  if (!Number.isInteger(maxLen) || maxLen < 1) throw new ValueError(`${fn}: maxLen must be a positive integer, got ${describe(maxLen)}`);
   const n = Array.from(alphabet).length;
   if (n < 3) throw new ValueError(`${fn}: alphabet must have at least 3 letters, got ${n}`);
   const dataX: number[][] = [];
@@ -121,6 +126,17 @@ export function alphabetPatterns(args: { maxLen?: number; alphabet?: string } = 
     }
   }
   return { dataX, dataY };
+}
+
+/** Most samples `alphabetDataset` draws (its arrays live in the JavaScript heap). */
+const MAX_SAMPLES = 10_000_000;
+/** Largest typed array the data utilities build (float32 views are limited well below this). */
+const MAX_BYTES = 2 ** 31;
+
+function checkBytes(fn: string, what: string, bytes: number): void {
+  if (!(bytes <= MAX_BYTES)) {
+    throw new ValueError(`${fn}: ${what} would need ${bytes} bytes; the limit is ${MAX_BYTES} bytes`);
+  }
 }
 
 /**
@@ -138,7 +154,7 @@ export class CharVocab {
 
   /** Throws ValueError on an empty alphabet or a repeated character. */
   constructor(alphabet: string) {
-    if (typeof alphabet !== 'string' || alphabet.length === 0) throw new ValueError(`CharVocab(): alphabet must be a non-empty string, got ${String(alphabet)}`);
+    if (typeof alphabet !== 'string' || alphabet.length === 0) throw new ValueError(`CharVocab(): alphabet must be a non-empty string, got ${describe(alphabet)}`);
     const chars = Array.from(alphabet);
     chars.forEach((ch, i) => {
       const prev = this.index.get(ch);
@@ -169,7 +185,7 @@ export class CharVocab {
     if (!Array.isArray(chars)) throw new ValueError(`CharVocab.encode(): expected a string or string[], got ${typeof text}`);
     return chars.map((ch, i) => {
       const k = this.index.get(ch);
-      if (k === undefined) throw new ValueError(`CharVocab.encode(): unknown character '${String(ch)}' at index ${i}; the alphabet is '${this.chars.join('')}'`);
+      if (k === undefined) throw new ValueError(`CharVocab.encode(): unknown character ${describe(ch)} at index ${i}; the alphabet is '${this.chars.join('')}'`);
       return k;
     });
   }
@@ -181,11 +197,14 @@ export class CharVocab {
    * new CharVocab('ABC').decode([0, 2]).join(''); // 'AC'
    */
   decode(ints: ArrayLike<number>): string[] {
+    if (ints === null || typeof ints !== 'object' || typeof ints.length !== 'number') {
+      throw new ValueError(`CharVocab.decode(): ints must be an array of integers, got ${describe(ints)}`);
+    }
     const out: string[] = [];
     for (let i = 0; i < ints.length; i++) {
       const k = ints[i];
       if (!Number.isInteger(k) || k < 0 || k >= this.chars.length) {
-        throw new ValueError(`CharVocab.decode(): value ${String(k)} at index ${i} is not an integer in [0, ${this.chars.length})`);
+        throw new ValueError(`CharVocab.decode(): value ${describe(k)} at index ${i} is not an integer in [0, ${this.chars.length})`);
       }
       out.push(this.chars[k]);
     }
@@ -232,9 +251,9 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
   const truncating = opts.truncating ?? 'pre';
   const dtype = opts.dtype ?? 'int32';
   const value = opts.value ?? 0;
-  if (padding !== 'pre' && padding !== 'post') throw new ConfigError(`${fn}: padding must be 'pre' or 'post', got '${String(padding)}'`);
-  if (truncating !== 'pre' && truncating !== 'post') throw new ConfigError(`${fn}: truncating must be 'pre' or 'post', got '${String(truncating)}'`);
-  if (dtype !== 'int32' && dtype !== 'float32') throw new ConfigError(`${fn}: dtype must be 'int32' or 'float32', got '${String(dtype)}'`);
+  if (padding !== 'pre' && padding !== 'post') throw new ConfigError(`${fn}: padding must be 'pre' or 'post', got ${describe(padding)}`);
+  if (truncating !== 'pre' && truncating !== 'post') throw new ConfigError(`${fn}: truncating must be 'pre' or 'post', got ${describe(truncating)}`);
+  if (dtype !== 'int32' && dtype !== 'float32') throw new ConfigError(`${fn}: dtype must be 'int32' or 'float32', got ${describe(dtype)}`);
 
   const cast = (v: number, where: string): number => {
     if (dtype === 'float32') {
@@ -273,7 +292,7 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
         const v = vals[f] as unknown;
         if (typeof v !== 'number' || !Number.isFinite(v)) {
           const at = D > 0 ? `sequence ${s}, step ${t}, feature ${f}` : `sequence ${s}, step ${t}`;
-          throw new ValueError(`${fn}: ${at} is ${String(v)}; values must be finite numbers`);
+          throw new ValueError(`${fn}: ${at} is ${describe(v)}; values must be finite numbers`);
         }
       }
     }
@@ -281,9 +300,10 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
   if (D === -1) D = 0;
 
   const maxLen = opts.maxLen ?? longest;
-  if (!Number.isInteger(maxLen) || maxLen < 0) throw new ValueError(`${fn}: maxLen must be a non-negative integer, got ${String(maxLen)}`);
+  if (!Number.isInteger(maxLen) || maxLen < 0) throw new ValueError(`${fn}: maxLen must be a non-negative integer, got ${describe(maxLen)}`);
 
   const F = Math.max(D, 1); // floats per step
+  checkBytes(fn, `a [${N}, ${maxLen}${D > 0 ? `, ${D}` : ''}] tensor`, N * maxLen * F * 4);
   const shape = D > 0 ? [N, maxLen, D] : [N, maxLen];
   const out = new Float32Array(N * maxLen * F).fill(padValue);
   const lengths = new Int32Array(N);
@@ -334,7 +354,7 @@ export function toCategorical(y: ArrayLike<number>, numClasses?: number, args: T
   let maxLabel = -1;
   for (let i = 0; i < N; i++) {
     const v = y[i];
-    if (!Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: y[${i}] = ${String(v)}; labels must be non-negative integers`);
+    if (!Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: y[${i}] = ${describe(v)}; labels must be non-negative integers`);
     if (v > maxLabel) maxLabel = v;
   }
   let V: number;
@@ -343,19 +363,21 @@ export function toCategorical(y: ArrayLike<number>, numClasses?: number, args: T
     V = maxLabel + 1;
     const vocab = opts.vocabularySize;
     if (vocab !== undefined) {
-      if (!Number.isInteger(vocab) || vocab < 1) throw new ValueError(`${fn}: vocabularySize must be a positive integer, got ${String(vocab)}`);
+      if (!Number.isInteger(vocab) || vocab < 1) throw new ValueError(`${fn}: vocabularySize must be a positive integer, got ${describe(vocab)}`);
       if (V < vocab) {
+        if (opts.warn !== undefined && typeof opts.warn !== 'function') throw new ValueError(`${fn}: warn must be a function, got ${describe(opts.warn)}`);
         const warn = opts.warn ?? ((msg: string) => console.warn(msg));
         warn(`${fn}: inferred numClasses = ${V} (max label + 1) is smaller than vocabularySize = ${vocab}; pass numClasses = ${vocab} to keep every class`);
       }
     }
   } else {
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new ValueError(`${fn}: numClasses must be a positive integer, got ${String(numClasses)}`);
+    if (!Number.isInteger(numClasses) || numClasses < 1) throw new ValueError(`${fn}: numClasses must be a positive integer, got ${describe(numClasses)}`);
     V = numClasses;
     for (let i = 0; i < N; i++) {
       if (y[i] >= V) throw new ValueError(`${fn}: y[${i}] = ${y[i]} is not in [0, ${V})`);
     }
   }
+  checkBytes(fn, `a [${N}, ${V}] one-hot tensor`, N * V * 4);
   const out = new Float32Array(N * V);
   for (let i = 0; i < N; i++) out[i * V + y[i]] = 1;
   return { shape: [N, V], data: out };

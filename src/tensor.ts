@@ -3,6 +3,7 @@
  * no ops beyond what data preparation uses; the kernels work on raw buffers.
  */
 import { ShapeError, ValueError } from './errors.js';
+import { describe } from './options.js';
 
 /** A dense float32 tensor: row-major data plus shape. */
 export interface Tensor {
@@ -27,13 +28,17 @@ function keepPadded(t: Tensor, shape: number[]): { padded?: PaddingInfo } {
   return t.padded && shape[0] === t.shape[0] ? { padded: t.padded } : {};
 }
 
+function isTensor(t: unknown): t is Tensor {
+  return typeof t === 'object' && t !== null && Array.isArray((t as Tensor).shape) && ArrayBuffer.isView((t as Tensor).data);
+}
+
 function checkShape(fn: string, shape: number[]): number {
-  if (!Array.isArray(shape)) throw new ShapeError(`${fn}: shape must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`${fn}: shape must be an array of sizes, got ${describe(shape)}`);
   let size = 1;
   for (let k = 0; k < shape.length; k++) {
     const d = shape[k];
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${fn}: shape[${k}] must be a non-negative integer, got ${String(d)} in [${shape.join(', ')}]`);
+      throw new ShapeError(`${fn}: shape[${k}] must be a non-negative integer, got ${describe(d)} in [${shape.join(', ')}]`);
     }
     size *= d;
   }
@@ -56,6 +61,10 @@ export function tensor(data: Float32Array | number[], shape: number[]): Tensor {
   if (data.length !== size) {
     throw new ShapeError(`tensor(): data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}`);
   }
+  if (!(data instanceof Float32Array)) {
+    const bad = data.findIndex((v) => typeof v !== 'number');
+    if (bad >= 0) throw new ValueError(`tensor(): data[${bad}] is ${describe(data[bad])}; values must be numbers`);
+  }
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
   return { shape: shape.slice(), data: f32 };
 }
@@ -68,7 +77,8 @@ export function tensor(data: Float32Array | number[], shape: number[]): Tensor {
  * const t = reshape(tensor([1, 2, 3, 4, 5, 6], [6]), [-1, 1, 3]); // t.shape: [2, 1, 3]
  */
 export function reshape(t: Tensor, shape: number[]): Tensor {
-  if (!Array.isArray(shape)) throw new ShapeError(`reshape(): shape must be an array of sizes, got ${String(shape)}`);
+  if (!isTensor(t)) throw new ShapeError(`reshape(): expected a tensor {shape, data}, got ${describe(t)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape(): shape must be an array of sizes, got ${describe(shape)}`);
   const n = t.data.length;
   let known = 1;
   let infer = -1;
@@ -78,7 +88,7 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
       if (infer >= 0) throw new ShapeError(`reshape(): only one -1 allowed, got [${shape.join(', ')}]`);
       infer = k;
     } else if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`reshape(): shape[${k}] must be a non-negative integer or -1, got ${String(d)}`);
+      throw new ShapeError(`reshape(): shape[${k}] must be a non-negative integer or -1, got ${describe(d)}`);
     } else {
       known *= d;
     }
@@ -104,7 +114,8 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
  * divide(tensor([0, 13, 25], [3]), 26).data; // Float32Array [0, 0.5, 0.9615384...]
  */
 export function divide(t: Tensor, d: number): Tensor {
-  if (typeof d !== 'number' || Number.isNaN(d)) throw new ValueError(`divide(): divisor must be a number, got ${String(d)}`);
+  if (!isTensor(t)) throw new ShapeError(`divide(): expected a tensor {shape, data}, got ${describe(t)}`);
+  if (typeof d !== 'number' || Number.isNaN(d)) throw new ValueError(`divide(): divisor must be a number, got ${describe(d)}`);
   const src = t.data;
   const out = new Float32Array(src.length);
   for (let k = 0; k < src.length; k++) out[k] = Math.fround(src[k] / d);
@@ -119,7 +130,8 @@ export function divide(t: Tensor, d: number): Tensor {
  * scale(tensor([1, 2], [2]), 0.5).data; // Float32Array [0.5, 1]
  */
 export function scale(t: Tensor, k: number): Tensor {
-  if (typeof k !== 'number' || Number.isNaN(k)) throw new ValueError(`scale(): factor must be a number, got ${String(k)}`);
+  if (!isTensor(t)) throw new ShapeError(`scale(): expected a tensor {shape, data}, got ${describe(t)}`);
+  if (typeof k !== 'number' || Number.isNaN(k)) throw new ValueError(`scale(): factor must be a number, got ${describe(k)}`);
   const src = t.data;
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.fround(src[i] * k);

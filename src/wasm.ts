@@ -2,7 +2,7 @@
 // a small allocator over linear memory, and typed-array views that survive memory growth.
 import { instantiate } from '@assemblyscript/loader';
 import { WASM_BASE64 } from './generated/wasm-binary.js';
-import { StateError } from './errors.js';
+import { StateError, ValueError } from './errors.js';
 
 /** The raw exports of the kernel module (see assembly/index.ts). Pointers are byte offsets. */
 export type KernelExports = Record<string, (...args: number[]) => number> & {
@@ -82,12 +82,26 @@ export function kernels(caller = 'this call'): KernelExports {
 }
 
 function align(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/**
+ * The most linear memory lstm-wasm uses: 2 GiB. Pointers travel through Int32 descriptor slots,
+ * so addresses must stay below 2^31 (wasm32 itself would allow 4 GiB).
+ */
+export const MAX_MEMORY_BYTES = 2 ** 31;
+
+/** Throws a ValueError naming `what` and the bytes it needs when they could never be allocated. */
+export function requireBytes(caller: string, what: string, bytes: number): void {
+  if (!(bytes <= MAX_MEMORY_BYTES)) {
+    throw new ValueError(`${caller}: ${what} would need ${bytes} bytes of WebAssembly memory; the limit is ${MAX_MEMORY_BYTES} bytes`);
+  }
 }
 
 /** Allocates `bytes` (rounded up to 16) of zeroed linear memory and returns its byte offset. */
 export function alloc(bytes: number): number {
   const k = kernels('alloc()');
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ValueError(`alloc(): bytes must be a non-negative integer, received ${bytes}`);
   const size = Math.max(ALIGN, align(bytes));
   let ptr = -1;
   for (let i = 0; i < freeBlocks.length; i++) {
@@ -105,12 +119,19 @@ export function alloc(bytes: number): number {
   if (ptr < 0) {
     ptr = heapTop;
     const need = ptr + size;
+    if (need > MAX_MEMORY_BYTES) {
+      throw new ValueError(`alloc(): ${size} bytes more would take WebAssembly memory to ${need} bytes; the limit is ${MAX_MEMORY_BYTES} bytes`);
+    }
     const have = k.memory.buffer.byteLength;
     if (need > have) {
       const pages = Math.ceil((need - have) / PAGE);
-      if (k.memory.grow(pages) < 0) {
-        throw new StateError(`alloc(): WebAssembly memory could not grow by ${pages * PAGE} bytes`);
+      let grown = -1;
+      try {
+        grown = k.memory.grow(pages);
+      } catch (e) {
+        throw new StateError(`alloc(): WebAssembly memory could not grow by ${pages * PAGE} bytes (${(e as Error).message})`);
       }
+      if (grown < 0) throw new StateError(`alloc(): WebAssembly memory could not grow by ${pages * PAGE} bytes`);
     }
     heapTop = need;
   }

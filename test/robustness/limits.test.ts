@@ -9,7 +9,7 @@
 // The refusals that are missing today (sizes whose byte counts pass 2 GiB, huge labels or maxLen)
 // are listed in the report with their tests; they are not here, so this file passes.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { ready, sequential, lstm, dense, toCategorical, ValueError, type Sequential } from '../../src/index.js';
+import { ready, sequential, lstm, dense, toCategorical, padSequences, ValueError, type Sequential } from '../../src/index.js';
 import { memoryStats, refused, probabilityRowsProblem } from '../helpers/robust.js';
 
 beforeAll(async () => {
@@ -118,5 +118,25 @@ describe('sizes refused up front, before any memory is touched', () => {
     const before = memoryStats();
     await refused(call, ValueError, says);
     expect(memoryStats()).toEqual(before);
+  });
+});
+
+describe('sizes that could never fit are refused up front, naming the bytes', () => {
+  const bytesNamed = (msg: string): number => Number(/(\d+) bytes/.exec(msg)?.[1] ?? NaN);
+
+  it('alloc() refuses 2^31 bytes and nonsense sizes; memory is unchanged', async () => {
+    const { alloc, memoryStats: stats } = await import('../../src/wasm.js');
+    const before = stats().liveBytes;
+    expect(() => alloc(2 ** 31)).toThrow(ValueError);
+    try { alloc(2 ** 31); } catch (e) { expect(bytesNamed((e as Error).message)).toBeGreaterThanOrEqual(2 ** 31); }
+    expect(() => alloc(-5)).toThrow(/non-negative integer, received -5/);
+    expect(() => alloc(NaN)).toThrow(/non-negative integer, received NaN/);
+    expect(stats().liveBytes).toBe(before);
+  });
+
+  it('toCategorical and padSequences refuse outputs past 2 GiB', () => {
+    expect(() => toCategorical([1], 1e12)).toThrow(/would need 4000000000000 bytes/);
+    expect(() => toCategorical([3.4028234663852886e38])).toThrow(ValueError);
+    expect(() => padSequences([[1]], { maxLen: 1e10 })).toThrow(/would need 40000000000 bytes/);
   });
 });

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import {
   ready, sequential, lstm, dense, masking, adam, padSequences, toCategorical, tensor, reshape, divide, CharVocab,
-  alphabetDataset, createRng, trainInWorker, ShapeError, ValueError, ConfigError, StateError, type Sequential,
+  alphabetDataset, alphabetPatterns, createRng, trainInWorker, ShapeError, ValueError, ConfigError, StateError, type Sequential,
 } from '../../src/index.js';
 import { memoryStats, refused, stateHash, task, smallModel, expectSameBits, type ErrorClass } from '../helpers/robust.js';
 
@@ -98,12 +98,12 @@ describe('data utilities', () => {
     ['reshape(): two -1', () => reshape(t6(), [-1, -1]), ShapeError, ['only one -1 allowed']],
     ['reshape(): cannot infer', () => reshape(t6(), [4, -1]), ShapeError, ['cannot infer -1 in [4, -1] for 6 elements']],
     ['divide(): divisor NaN', () => divide(t6(), NaN), ValueError, ['divisor must be a number', 'got NaN']],
-    ["divide(): divisor '2'", () => divide(t6(), '2' as never), ValueError, ['divisor must be a number', 'got 2']],
+    ["divide(): divisor '2'", () => divide(t6(), '2' as never), ValueError, ['divisor must be a number', "got '2'"]],
     ["CharVocab(): ''", () => new CharVocab(''), ValueError, ['alphabet must be a non-empty string']],
     ["CharVocab(): 'ABA'", () => new CharVocab('ABA'), ValueError, ["character 'A' appears twice", 'at 0 and 2']],
     ['CharVocab.encode(): unknown Z', () => new CharVocab('ABC').encode('AZ'), ValueError, ["unknown character 'Z' at index 1", "the alphabet is 'ABC'"]],
     ['CharVocab.decode(): 3', () => new CharVocab('ABC').decode([0, 3]), ValueError, ['value 3 at index 1 is not an integer in [0, 3)']],
-    ['alphabetDataset(): numInputs 0', () => alphabetDataset({ numInputs: 0 }), ValueError, ['numInputs must be a positive integer', 'got 0']],
+    ['alphabetDataset(): numInputs 0', () => alphabetDataset({ numInputs: 0 }), ValueError, ['numInputs must be an integer in [1, 10000000]', 'got 0']],
     ['alphabetDataset(): typo numinputs', () => alphabetDataset({ numinputs: 5 } as never), ConfigError, ["unknown option 'numinputs'", 'numInputs']],
     ["alphabetDataset(): alphabet 'AB'", () => alphabetDataset({ alphabet: 'AB' }), ValueError, ['alphabet must have at least 3 letters', 'got 2']],
     ["alphabetDataset(): rng 'mt'", () => alphabetDataset({ rng: 'mt' as never }), ConfigError, ["unknown rng kind 'mt'", "'numpy', 'seedrandom'"]],
@@ -274,5 +274,18 @@ describe('state errors', () => {
       ['dispose()', () => m.dispose()],
     ];
     for (const [name, call] of calls) await refused(call, StateError, [`${name}: the model was disposed`], name);
+  });
+});
+
+describe('junk arguments to the data utilities are documented errors', () => {
+  it('reshape/divide of a non-tensor, decode of a non-array, non-numbers in tensor(), typo keys, warn not a function', () => {
+    expect(() => reshape(null as never, [1])).toThrow(/reshape\(\): expected a tensor \{shape, data\}, got null/);
+    expect(() => divide(null as never, 2)).toThrow(/divide\(\): expected a tensor/);
+    expect(() => new CharVocab('ABC').decode(null as never)).toThrow(/ints must be an array of integers, got null/);
+    expect(() => new CharVocab('ABC').decode(5 as never)).toThrow(/got 5/);
+    expect(() => tensor(['a'] as never, [1])).toThrow(/data\[0\] is 'a'; values must be numbers/);
+    expect(() => tensor([1n] as never, [1])).toThrow(ValueError);
+    expect(() => alphabetPatterns({ maxlen: 2 } as never)).toThrow(/unknown option 'maxlen'/);
+    expect(() => toCategorical([0], undefined, { vocabularySize: 5, warn: 5 as never })).toThrow(/warn must be a function, got 5/);
   });
 });
