@@ -7,7 +7,15 @@ export {
   softmax_ce_forward, softmax_ce_forward_scalar, softmax_ce_backward, softmax_ce_backward_scalar,
 } from './loss';
 export { adam_update, adam_update_scalar } from './adam';
+export {
+  sgd_update, sgd_update_scalar, rmsprop_update, rmsprop_update_scalar,
+  clip_norm, clip_norm_scalar, clip_value, clip_value_scalar,
+} from './optim';
+export {
+  head_forward, head_forward_scalar, head_backward, head_backward_scalar,
+  loss_forward, loss_forward_scalar, loss_backward, loss_backward_scalar,
+} from './head';
 export { vec_exp, vec_tanh, vec_sigmoid } from './simd';
-export { grad_batch, adam_step, train_batches, eval_batches, predict_batch } from './train';
+export { grad_batch, adam_step, optimizer_step, train_batches, eval_batches, predict_batch } from './train';
 
 export function heap_base(): usize { return __heap_base; }

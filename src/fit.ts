@@ -4,7 +4,7 @@
 import { StateError, ValueError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption } from './options.js';
 import { History, ProgressLogger, type Callback, type Logs } from './callbacks.js';
-import { M } from './layout.js';
+import { M, STATS } from './layout.js';
 import { f64, i32, kernels } from './wasm.js';
 import type { InputData, SequenceArgs, TargetData } from './inputs.js';
 import type { Sequential } from './model.js';
@@ -101,7 +101,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   }
   const arena = model.idle(c);
   if (!model.compiled) throw new StateError(`${c}: call compile() first`);
-  const accKey = model.compiled.accuracy ? model.compiled.accuracyKey : null;
+  const metricStats = model.compiled.metricStats;
   const seqArgs: SequenceArgs = { lengths: args.lengths, padding: args.padding };
   let block: DataBlock;
   let valBlock: DataBlock | null = null;
@@ -151,7 +151,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   else for (let i = 0; i < N; i++) order[i] = i;
   const logsOf = (s: Float64Array | number[]): Logs => {
     const logs: Logs = { loss: s[0] / s[2] };
-    if (accKey) logs[accKey] = s[1] / s[2];
+    for (const [key, j] of metricStats) logs[key] = s[j] / s[2];
     return logs;
   };
   const call = async (hook: keyof Callback, ...a: unknown[]) => {
@@ -171,7 +171,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
         model.fitState = { order, epochs: epoch };
       }
       i32(block.order, N).set(order);
-      const stats = [0, 0, 0];
+      const stats = new Array<number>(STATS).fill(0);
       let aborted = false;
       const epochStart = snapshotState(model);
       const diverged = (upTo: number): never => {
@@ -183,11 +183,11 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       };
       for (let start = 0, batch = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
-        f64(arena.stats, 3).fill(0);
+        f64(arena.stats, STATS).fill(0);
         k.train_batches(arena.desc, block.desc, block.order + start * 4, count, batchSize, arena.stats);
-        const s = f64(arena.stats, 3);
+        const s = f64(arena.stats, STATS);
         if (!Number.isFinite(s[0])) diverged(start + count);
-        for (let j = 0; j < 3; j++) stats[j] += s[j];
+        for (let j = 0; j < STATS; j++) stats[j] += s[j];
         if (perBatch) {
           const b = batch++;
           await call('onBatchEnd', b, { batch: b, size: count, ...logsOf(s) });
@@ -204,10 +204,10 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       if (!paramsFinite(model)) diverged(N); // the epoch's last update overflowed
       const logs = logsOf(stats);
       if (valBlock) {
-        const v = f64(arena.stats, 3);
+        const v = f64(arena.stats, STATS);
         v.fill(0);
         k.eval_batches(arena.desc, valBlock.desc, 0, valBlock.N, arena.stats);
-        const vl = logsOf(f64(arena.stats, 3));
+        const vl = logsOf(f64(arena.stats, STATS));
         for (const [key, val] of Object.entries(vl)) logs[`val_${key}`] = val;
       }
       logger.epochEnd(logs, now());
@@ -253,9 +253,9 @@ function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot
   for (let b = 0; b * batchSize < upTo; b++) {
     ring.push(snapshotState(model));
     if (ring.length > RING) ring.shift();
-    f64(a.stats, 3).fill(0);
+    f64(a.stats, STATS).fill(0);
     k.train_batches(a.desc, block.desc, block.order + b * batchSize * 4, Math.min(batchSize, upTo - b * batchSize), batchSize, a.stats);
-    const loss = f64(a.stats, 3)[0];
+    const loss = f64(a.stats, STATS)[0];
     if (!Number.isFinite(loss) || !paramsFinite(model)) {
       bad = { batch: b, what: Number.isFinite(loss) ? 'the weights became non-finite' : `the loss became ${loss}` };
       break;
@@ -263,9 +263,9 @@ function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot
   }
   for (let i = ring.length - 1; i >= 0; i--) {
     restoreState(model, ring[i]);
-    f64(a.stats, 3).fill(0);
+    f64(a.stats, STATS).fill(0);
     k.eval_batches(a.desc, block.desc, 0, block.N, a.stats);
-    if (Number.isFinite(f64(a.stats, 3)[0])) return bad;
+    if (Number.isFinite(f64(a.stats, STATS)[0])) return bad;
   }
   restoreState(model, start);
   return bad;

@@ -1,9 +1,9 @@
 // Public exports only.
 export { ready, isReady } from './wasm.js';
 export { sequential, Sequential } from './model.js';
-export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor } from './model.js';
-export { lstm, dense, adam, masking } from './layers.js';
-export type { LSTMArgs, DenseArgs, AdamArgs, AdamOptimizer, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers.js';
+export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor, LossName, MetricName } from './model.js';
+export { lstm, dense, adam, sgd, rmsprop, masking } from './layers.js';
+export type { LSTMArgs, DenseArgs, AdamArgs, AdamOptimizer, SGDArgs, SGDOptimizer, RMSpropArgs, RMSpropOptimizer, Optimizer, ClipArgs, ClipConfig, DenseActivation, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers.js';
 export type { FitArgs } from './fit.js';
 export { History, formatLogValue, earlyStopping, EarlyStopping } from './callbacks.js';
 export type { Callback, Logs, EarlyStoppingArgs } from './callbacks.js';

@@ -16,7 +16,8 @@ export interface TensorLike {
  */
 export type InputData = TensorLike | number[][][] | number[][];
 /** Targets: a rank-2 tensor [samples, classes] (one-hot or soft) or the same as nested arrays. */
-export type TargetData = TensorLike | number[][];
+/** Targets: rows [N, V] (one-hot, or values), or for sparseCategoricalCrossentropy integer labels [N]. */
+export type TargetData = TensorLike | number[][] | number[] | Int32Array;
 
 export function isTensorLike(v: unknown): v is TensorLike {
   return (
@@ -238,6 +239,40 @@ export function applyMask(seqs: Sequences, maskValue: number, real: 'all' | Padd
     newLens[n] = w;
   }
   return { seqs: { N, T, D, data: out, starts: new Int32Array(N), lens: newLens, full: false }, collisions };
+}
+
+/**
+ * Validates integer class labels for the sparse loss: shape [N] (or [N, 1], as Keras), each an
+ * integer in [0, V). Returns them as N floats.
+ */
+export function toLabels(caller: string, y: unknown, N: number, V: number): Float32Array {
+  const rank = isTensorLike(y) ? y.shape.length : Array.isArray(y) && Array.isArray(y[0]) ? 2 : ArrayBuffer.isView(y) ? 1 : Array.isArray(y) ? 1 : 0;
+  if (rank === 2) {
+    const { shape, data } = flatten(caller, 'y', y, 2);
+    if (shape[1] !== 1) {
+      throw new ShapeError(
+        `${caller}: sparseCategoricalCrossentropy takes integer labels of shape [${N}], received y of shape [${shape.join(', ')}]` +
+          (shape[1] === V ? ' (one-hot rows: use categoricalCrossentropy, or pass the labels)' : ''),
+      );
+    }
+    return checkLabels(caller, data, N, V);
+  }
+  let data: Float32Array;
+  if (isTensorLike(y)) data = flatten(caller, 'y', y, 1).data;
+  else if (Array.isArray(y) || (ArrayBuffer.isView(y) && !(y instanceof DataView))) data = Float32Array.from(y as ArrayLike<number>);
+  else throw new ShapeError(`${caller}: y must be integer labels (number[], Int32Array or a tensor of shape [${N}]), received ${describe(y)}`);
+  return checkLabels(caller, data, N, V, y as ArrayLike<number>);
+}
+
+function checkLabels(caller: string, data: Float32Array, N: number, V: number, raw: ArrayLike<number> = data): Float32Array {
+  if (data.length !== N) throw new ShapeError(`${caller}: x has ${N} samples but y has ${data.length} labels`);
+  for (let i = 0; i < N; i++) {
+    const v = raw[i] ?? data[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < V)) {
+      throw new ValueError(`${caller}: y[${i}] is ${describe(v)}; labels must be integers in [0, ${V - 1}] (the last layer has ${V} units)`);
+    }
+  }
+  return data;
 }
 
 /** Validates and flattens targets to [N, V] float32. */

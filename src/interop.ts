@@ -6,7 +6,7 @@
 // both the cell candidate. Only ONNX differs (i, o, f, c).
 import { ConfigError, LstmWasmError, ShapeError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
-import { dense, lstm, masking, type Layer } from './layers.js';
+import { dense, lstm, masking, DENSE_ACTIVATIONS, type DenseActivation, type Layer } from './layers.js';
 import { paramShapes } from './layout.js';
 import { sequential, type Sequential, type SequentialArgs } from './model.js';
 import { LIBRARY_VERSION } from './io.js';
@@ -100,7 +100,7 @@ export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } =
   layers.push({
     class_name: 'Dense',
     config: {
-      name: 'dense', trainable: true, units: model.V, activation: 'softmax', use_bias: true,
+      name: 'dense', trainable: true, units: model.V, activation: model.denseLayer.config.activation ?? 'softmax', use_bias: true,
       kernel_initializer: glorotUniformJSON(), bias_initializer: zerosJSON(),
       kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
     },
@@ -209,7 +209,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   refuse('LSTM', lc, 'dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
   refuse('LSTM', lc, 'recurrent_dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
   for (const k of ['return_sequences', 'return_state', 'go_backwards', 'stateful', 'time_major']) refuse('LSTM', lc, k, isFalse, 'lstm-wasm LSTMs return h_T of a forward, stateless pass');
-  refuse('Dense', dc, 'activation', (v) => v === 'softmax', "only 'softmax' is supported");
+  refuse('Dense', dc, 'activation', (v) => (DENSE_ACTIVATIONS as readonly unknown[]).includes(v), `lstm-wasm supports ${DENSE_ACTIVATIONS.join(', ')}`);
   refuse('Dense', dc, 'use_bias', (v) => v === true, 'lstm-wasm Dense layers have a bias');
   let recurrentActivation: RecurrentActivation;
   const ra = lc.recurrent_activation;
@@ -290,7 +290,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     const shape: [number | null, number] = [T, D as number];
     if (mc) ls.push(masking({ maskValue: (mc.mask_value ?? 0) as number, inputShape: shape }));
     ls.push(lstm({ units: H as number, recurrentActivation, ...(typeof lc.unit_forget_bias === 'boolean' ? { unitForgetBias: lc.unit_forget_bias } : {}), ...(mc ? {} : { inputShape: shape }) }));
-    ls.push(dense({ units: V as number, activation: 'softmax' }));
+    ls.push(dense({ units: V as number, activation: dc.activation as DenseActivation }));
     return ls;
   });
   const need = paramShapes(D as number, H as number, V as number);

@@ -5,11 +5,11 @@
 import { ConfigError, LstmWasmError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
 import { PRESETS, type PresetName } from './presets.js';
-import { adam, dense, lstm, masking, type AdamOptimizer, type Layer } from './layers.js';
+import { adam, sgd, rmsprop, dense, lstm, masking, type Optimizer, type Layer } from './layers.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import { M, paramShapes } from './layout.js';
 import { kernels } from './wasm.js';
-import { Sequential, type CompileArgs } from './model.js';
+import { Sequential, LOSSES, METRIC_NAMES, type CompileArgs, type LossName, type MetricName } from './model.js';
 
 /** Name in every saved model's `format` field. */
 export const FORMAT = 'lstm-wasm/model';
@@ -58,7 +58,8 @@ export interface SavedModelJSON {
   /** compile()'s arguments, or null if the model was never compiled. */
   compile: null | {
     loss: string;
-    optimizer: { className: 'Adam'; config: { learningRate: number; beta1: number; beta2: number; epsilon: number | null } };
+    /** The factory (adam, sgd, rmsprop) and its resolved options; an epsilon left to the preset is null. */
+    optimizer: { className: 'Adam' | 'SGD' | 'RMSprop'; config: Record<string, number | boolean | null> };
     metrics: string[];
   };
   /** Adam's step count t; m and v are in the binary part. Null: saved without optimizer state. */
@@ -140,6 +141,17 @@ function layerToJSON(l: Layer): SavedLayer {
   return { className: l.className, config };
 }
 
+// The optimizers a saved model may name, and the prefix of their m and v tensors ('adam/m/...').
+const OPTIMIZERS: Record<string, ((args: never) => Optimizer) | undefined> = { Adam: adam, SGD: sgd, RMSprop: rmsprop };
+const statePrefix = (className: string): string => `${className.toLowerCase()}/`;
+
+function optimizerConfigJSON(opt: Optimizer): Record<string, number | boolean | null> {
+  const out: Record<string, number | boolean | null> = { ...opt.config } as Record<string, number | boolean>;
+  if ('epsilon' in out && out.epsilon === undefined) out.epsilon = null;
+  for (const k of ['clipnorm', 'clipvalue']) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
 /** @internal The body of `Sequential.save`. */
 export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
   const c = 'save()';
@@ -172,7 +184,8 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
     offset += data.length * 4;
   };
   const regions: Array<['params' | 'm' | 'v', string]> = [['params', '']];
-  if (withOptimizer) regions.push(['m', 'adam/m/'], ['v', 'adam/v/']);
+  const optPrefix = model.compiled ? statePrefix(model.compiled.args.optimizer.className) : '';
+  if (withOptimizer) regions.push(['m', `${optPrefix}m/`], ['v', `${optPrefix}v/`]);
   for (const [region, prefix] of regions) {
     const r = a.region(region);
     for (const s of a.slices) add(prefix + s.name, s.shape, r.slice(s.offset, s.offset + s.size));
@@ -207,7 +220,7 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
     compile: cmp
       ? {
           loss: cmp.loss,
-          optimizer: { className: 'Adam', config: { ...cmp.optimizer.config, epsilon: cmp.optimizer.config.epsilon ?? null } },
+          optimizer: { className: cmp.optimizer.className, config: optimizerConfigJSON(cmp.optimizer) },
           metrics: [...cmp.metrics],
         }
       : null,
@@ -446,8 +459,9 @@ function restore(caller: string, source: ModelSource): Restored {
       }
       const out = new Float32Array(t.byteLength / 4);
       for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(t.byteOffset + 4 * k, true);
-      const at = out.findIndex((x) => !Number.isFinite(x) || (prefix === 'adam/v/' && x < 0));
-      if (at >= 0) throw new ValueError(`${caller}: '${t.name}' has ${out[at]} at flat index ${at}; saved ${what} must be finite${prefix === 'adam/v/' ? ' and >= 0' : ''}`);
+      const nonneg = prefix.endsWith('/v/');
+      const at = out.findIndex((x) => !Number.isFinite(x) || (nonneg && x < 0));
+      if (at >= 0) throw new ValueError(`${caller}: '${t.name}' has ${out[at]} at flat index ${at}; saved ${what} must be finite${nonneg ? ' and >= 0' : ''}`);
       return out;
     });
   const params = floats('', 'weights');
@@ -456,22 +470,23 @@ function restore(caller: string, source: ModelSource): Restored {
   let compile: CompileArgs | null = null;
   if (json.compile !== null) {
     const cp = json.compile;
-    if (!isObj(cp) || !isObj(cp.optimizer) || cp.optimizer.className !== 'Adam' || !isObj(cp.optimizer.config)) {
-      throw new ConfigError(`${caller}: compile must be { loss, optimizer: { className: 'Adam', config }, metrics }, received ${describe(cp)}`);
+    const factory = isObj(cp) && isObj(cp.optimizer) ? OPTIMIZERS[cp.optimizer.className as string] : undefined;
+    if (!isObj(cp) || !isObj(cp.optimizer) || !factory || !isObj(cp.optimizer.config)) {
+      throw new ConfigError(`${caller}: compile must be { loss, optimizer: { className: 'Adam' | 'SGD' | 'RMSprop', config }, metrics }, received ${describe(cp)}`);
     }
     const oc = cp.optimizer.config;
-    let opt: AdamOptimizer;
+    let opt: Optimizer;
     try {
-      opt = adam({ learningRate: oc.learningRate, beta1: oc.beta1, beta2: oc.beta2, epsilon: oc.epsilon === null ? undefined : oc.epsilon } as never);
+      opt = factory(Object.fromEntries(Object.entries(oc).filter(([, v]) => v !== null)) as never);
     } catch (e) {
       if (e instanceof LstmWasmError) throw new ConfigError(`${caller}: the saved optimizer: ${e.message}`);
       throw e;
     }
     const loss = cp.loss;
-    if (loss !== 'categoricalCrossentropy' && loss !== 'categorical_crossentropy') throw new ConfigError(`${caller}: unknown loss ${describe(loss)}`);
+    if (typeof loss !== 'string' || !Object.hasOwn(LOSSES, loss)) throw new ConfigError(`${caller}: unknown loss ${describe(loss)}`);
     const metrics = cp.metrics;
-    if (!Array.isArray(metrics) || !metrics.every((x) => x === 'accuracy' || x === 'acc')) throw new ConfigError(`${caller}: metrics must be [] or ['accuracy'], received ${describe(metrics)}`);
-    compile = { loss, optimizer: opt, metrics: [...metrics] as Array<'accuracy' | 'acc'> };
+    if (!Array.isArray(metrics) || !metrics.every((x) => (METRIC_NAMES as unknown[]).includes(x))) throw new ConfigError(`${caller}: metrics must be an array of ${METRIC_NAMES.map((n) => `'${n}'`).join(', ')}, received ${describe(metrics)}`);
+    compile = { loss: loss as LossName, optimizer: opt, metrics: [...metrics] as MetricName[] };
   }
   let mm: Float32Array[] | null = null;
   let vv: Float32Array[] | null = null;
@@ -480,8 +495,9 @@ function restore(caller: string, source: ModelSource): Restored {
     if (!compile) throw bad('optimizer state without compile arguments');
     if (!isObj(json.optimizer) || !isInt(json.optimizer.step) || json.optimizer.step > 0x7fffffff) throw bad(`optimizer.step must be an integer >= 0, received ${describe(isObj(json.optimizer) ? json.optimizer.step : json.optimizer)}`);
     step = json.optimizer.step;
-    mm = floats('adam/m/', "Adam's m");
-    vv = floats('adam/v/', "Adam's v");
+    const pre = statePrefix(compile.optimizer && typeof compile.optimizer === 'object' ? compile.optimizer.className : 'Adam');
+    mm = floats(`${pre}m/`, 'the optimizer\'s m');
+    vv = floats(`${pre}v/`, 'the optimizer\'s v');
   }
 
   const rs = json.rng as unknown;

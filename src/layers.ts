@@ -30,9 +30,16 @@ export interface LSTMArgs {
 export interface DenseArgs {
   /** Number of output units V. */
   units: number;
-  /** Only 'softmax' for now. */
-  activation?: 'softmax';
+  /**
+   * 'softmax', 'linear', 'sigmoid', 'tanh' or 'relu'. Left out: 'softmax' (lstm-wasm's default
+   * since 0.1, kept so existing code and saved models keep their meaning; Keras's is 'linear').
+   */
+  activation?: DenseActivation;
 }
+
+/** The output activations of `dense`. */
+export type DenseActivation = 'softmax' | 'linear' | 'sigmoid' | 'tanh' | 'relu';
+export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['softmax', 'linear', 'sigmoid', 'tanh', 'relu'];
 
 /** Options of `masking`, as Keras's `Masking`. */
 export interface MaskingArgs {
@@ -104,22 +111,32 @@ export function masking(args: MaskingArgs = {}): MaskingLayer {
 }
 
 /**
- * A fully connected output layer (Keras `Dense`).
+ * A fully connected output layer (Keras `Dense`): p = activation(h·K + b).
  *
  * @example
- * dense({ units: 26, activation: 'softmax' })
+ * dense({ units: 26, activation: 'softmax' }) // classes
+ * dense({ units: 1, activation: 'linear' })   // regression
+ * dense({ units: 1, activation: 'sigmoid' })  // binary
  */
 export function dense(args: DenseArgs): DenseLayer {
   const c = 'dense()';
   if (args === undefined) throw new ConfigError(`${c}: options with at least 'units' are required`);
   checkKeys(c, args, ['units', 'activation']);
   intOption(c, 'units', args.units, 1, 1 << 16);
-  if (args.activation !== undefined) enumOption(c, 'activation', args.activation, ['softmax'] as const);
+  if (args.activation !== undefined) enumOption(c, 'activation', args.activation, DENSE_ACTIVATIONS);
   return { className: 'Dense', config: { ...args } };
 }
 
+/** Keras 2's gradient clipping, accepted by every optimizer; give at most one. */
+export interface ClipArgs {
+  /** Each weight tensor's gradient g becomes g·clipnorm/max(‖g‖, clipnorm) (tf.clip_by_norm), before the update. */
+  clipnorm?: number;
+  /** Each gradient element is clipped to [-clipvalue, clipvalue], before the update. */
+  clipvalue?: number;
+}
+
 /** Options of `adam`; `epsilon` defaults to the model's preset (1e-8 in Keras 2, 1e-7 in Keras 3). */
-export interface AdamArgs {
+export interface AdamArgs extends ClipArgs {
   learningRate?: number;
   beta1?: number;
   beta2?: number;
@@ -127,9 +144,66 @@ export interface AdamArgs {
   epsilon?: number;
 }
 
+/** The clipping options as resolved (present only when given). */
+export type ClipConfig = { clipnorm?: number; clipvalue?: number };
+
 export interface AdamOptimizer {
   readonly className: 'Adam';
-  readonly config: Readonly<{ learningRate: number; beta1: number; beta2: number; epsilon: number | undefined }>;
+  readonly config: Readonly<{ learningRate: number; beta1: number; beta2: number; epsilon: number | undefined } & ClipConfig>;
+}
+
+/** Options of `sgd`, as Keras's `SGD`. */
+export interface SGDArgs extends ClipArgs {
+  /** Default 0.01. */
+  learningRate?: number;
+  /** μ in [0, 1); default 0 (plain gradient descent). */
+  momentum?: number;
+  /** Nesterov momentum (needs momentum > 0 to matter); default false. */
+  nesterov?: boolean;
+}
+
+export interface SGDOptimizer {
+  readonly className: 'SGD';
+  readonly config: Readonly<{ learningRate: number; momentum: number; nesterov: boolean } & ClipConfig>;
+}
+
+/** Options of `rmsprop`, as Keras's `RMSprop`. */
+export interface RMSpropArgs extends ClipArgs {
+  /** Default 0.001. */
+  learningRate?: number;
+  /** Decay ρ of the mean square, in [0, 1); default 0.9. */
+  rho?: number;
+  /** ε; defaults to the model's preset (1e-8 in Keras 2, 1e-7 in Keras 3). */
+  epsilon?: number;
+  /** Keras 3 only (preset 'keras3'): μ in [0, 1), default 0. */
+  momentum?: number;
+  /** Keras 3 only (preset 'keras3'): divide by the centered second moment v - m²; default false. Not with momentum. */
+  centered?: boolean;
+}
+
+export interface RMSpropOptimizer {
+  readonly className: 'RMSprop';
+  readonly config: Readonly<{ learningRate: number; rho: number; epsilon: number | undefined; momentum: number; centered: boolean } & ClipConfig>;
+}
+
+/** Any optimizer factory's result. */
+export type Optimizer = AdamOptimizer | SGDOptimizer | RMSpropOptimizer;
+
+const CLIP_KEYS = ['clipnorm', 'clipvalue'] as const;
+
+function clipOptions(c: string, args: ClipArgs): ClipConfig {
+  const out: ClipConfig = {};
+  if (args.clipnorm !== undefined) out.clipnorm = numOption(c, 'clipnorm', args.clipnorm, 0, Infinity);
+  if (args.clipvalue !== undefined) out.clipvalue = numOption(c, 'clipvalue', args.clipvalue, 0, Infinity);
+  if (out.clipnorm !== undefined && out.clipvalue !== undefined) {
+    throw new ConfigError(`${c}: give clipnorm or clipvalue, not both (as Keras 3; their order would matter)`);
+  }
+  return out;
+}
+
+function boolOption(c: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${c}: ${name} must be a boolean, received ${describe(v)}`);
+  return v;
 }
 
 /**
@@ -140,11 +214,50 @@ export interface AdamOptimizer {
  */
 export function adam(args: AdamArgs = {}): AdamOptimizer {
   const c = 'adam()';
-  checkKeys(c, args, ['learningRate', 'beta1', 'beta2', 'epsilon']);
+  checkKeys(c, args, ['learningRate', 'beta1', 'beta2', 'epsilon', ...CLIP_KEYS]);
   const learningRate = args.learningRate === undefined ? 0.001 : numOption(c, 'learningRate', args.learningRate, 0, Infinity);
   const beta1 = args.beta1 === undefined ? 0.9 : numOption(c, 'beta1', args.beta1, 0, 1, true);
   const beta2 = args.beta2 === undefined ? 0.999 : numOption(c, 'beta2', args.beta2, 0, 1, true);
   if (beta1 === 1 || beta2 === 1) throw new ConfigError(`${c}: beta1 and beta2 must be below 1 (lr_t divides by 1-β^t)`);
   const epsilon = args.epsilon === undefined ? undefined : numOption(c, 'epsilon', args.epsilon, 0, Infinity);
-  return { className: 'Adam', config: { learningRate, beta1, beta2, epsilon } };
+  return { className: 'Adam', config: { learningRate, beta1, beta2, epsilon, ...clipOptions(c, args) } };
+}
+
+/**
+ * Stochastic gradient descent in Keras's form (tf.keras 2.x and Keras 3 `SGD`):
+ * m = μ·m - lr·g; θ += m (nesterov: θ += μ·m - lr·g); with μ = 0, θ -= lr·g.
+ *
+ * @example
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true }) });
+ */
+export function sgd(args: SGDArgs = {}): SGDOptimizer {
+  const c = 'sgd()';
+  checkKeys(c, args, ['learningRate', 'momentum', 'nesterov', ...CLIP_KEYS]);
+  const learningRate = args.learningRate === undefined ? 0.01 : numOption(c, 'learningRate', args.learningRate, 0, Infinity);
+  const momentum = args.momentum === undefined ? 0 : numOption(c, 'momentum', args.momentum, 0, 1, true);
+  if (momentum === 1) throw new ConfigError(`${c}: momentum must be below 1`);
+  const nesterov = args.nesterov === undefined ? false : boolOption(c, 'nesterov', args.nesterov);
+  return { className: 'SGD', config: { learningRate, momentum, nesterov, ...clipOptions(c, args) } };
+}
+
+/**
+ * RMSprop in Keras's form: v = ρ·v + (1-ρ)·g². Under preset 'keras2' (Keras 2.0):
+ * θ -= lr·g/(√v + ε). Under 'keras3' (Keras 3, tf.keras 2.11+, tfjs): θ -= lr·g/√(v + ε), with
+ * optional momentum (m = μ·m + lr·g/√(v + ε); θ -= m) or centered (v - ḡ² in place of v).
+ *
+ * @example
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer: rmsprop({ learningRate: 0.001, rho: 0.9 }) });
+ */
+export function rmsprop(args: RMSpropArgs = {}): RMSpropOptimizer {
+  const c = 'rmsprop()';
+  checkKeys(c, args, ['learningRate', 'rho', 'epsilon', 'momentum', 'centered', ...CLIP_KEYS]);
+  const learningRate = args.learningRate === undefined ? 0.001 : numOption(c, 'learningRate', args.learningRate, 0, Infinity);
+  const rho = args.rho === undefined ? 0.9 : numOption(c, 'rho', args.rho, 0, 1, true);
+  if (rho === 1) throw new ConfigError(`${c}: rho must be below 1`);
+  const epsilon = args.epsilon === undefined ? undefined : numOption(c, 'epsilon', args.epsilon, 0, Infinity);
+  const momentum = args.momentum === undefined ? 0 : numOption(c, 'momentum', args.momentum, 0, 1, true);
+  if (momentum === 1) throw new ConfigError(`${c}: momentum must be below 1`);
+  const centered = args.centered === undefined ? false : boolOption(c, 'centered', args.centered);
+  if (centered && momentum > 0) throw new ConfigError(`${c}: centered with momentum is not supported (each needs its own state; lstm-wasm keeps one)`);
+  return { className: 'RMSprop', config: { learningRate, rho, epsilon, momentum, centered, ...clipOptions(c, args) } };
 }

@@ -9,7 +9,12 @@ export const M = {
   offW: 11, offU: 12, offB: 13, offK: 14, offBd: 15,
   hs: 16, cs: 17, gates: 18, logits: 19, probs: 20, dlogits: 21, dh: 22, dc: 23, dgates: 24,
   step: 25, lr: 26, beta1: 27, beta2: 28, adamEps: 29, lossEps: 30,
+  opt: 31, momentum: 32, nesterov: 33, rho: 34, centered: 35, rmsInside: 36, clipnorm: 37, clipvalue: 38, head: 39, loss: 40, accuracy: 41, aux: 42, metrics: 43,
 } as const;
+/** The stats block: f64 [Σ loss, Σ correct, Σ samples, Σ mae, Σ mse] (train.ts). */
+export const STATS = 5;
+/** Values of slot M.opt. */
+export const OPT_KIND = { Adam: 0, SGD: 1, RMSprop: 2 } as const;
 export const MODEL_SLOTS = 48;
 
 /** Data descriptor slots. Mirrors assembly/train.ts. */
@@ -61,7 +66,7 @@ export class ModelArena {
     });
     this.P = off;
     const regionBytes = this.P * 4;
-    this.base = alloc(4 * regionBytes + MODEL_SLOTS * 4 + 32); // + descriptor + f64[3] stats (+pad)
+    this.base = alloc(4 * regionBytes + MODEL_SLOTS * 4 + STATS * 8); // + descriptor + f64[STATS] stats
     this.desc = this.base + 4 * regionBytes;
     this.stats = this.desc + MODEL_SLOTS * 4;
     const d = i32(this.desc, MODEL_SLOTS);
@@ -87,7 +92,7 @@ export class ModelArena {
     const { H, V } = this;
     const scratch: Array<[keyof typeof M, number]> = [
       ['hs', (T + 1) * H], ['cs', (T + 1) * H], ['gates', T * 4 * H],
-      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H],
+      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H], ['aux', V],
     ];
     if (this.scratchBase) free(this.scratchBase);
     this.scratchBase = alloc(scratch.reduce((a, [, n]) => a + pad4(n), 0) * 4);

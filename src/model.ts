@@ -3,11 +3,11 @@
 import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption } from './options.js';
 import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from './presets.js';
-import { adam, type AdamOptimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
+import { adam, sgd, rmsprop, type Optimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
 import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from './random.js';
-import { DataBlock, M, ModelArena } from './layout.js';
+import { DataBlock, M, ModelArena, OPT_KIND, STATS } from './layout.js';
 import { alloc, f32, f64, free, i32, kernels } from './wasm.js';
-import { applyMask, toSequences, toTargets, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
+import { applyMask, toSequences, toTargets, toLabels, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
 import type { Tensor } from './tensor.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
@@ -32,14 +32,51 @@ export interface SequentialArgs {
   kernels?: 'simd' | 'scalar';
 }
 
+/** The losses `compile` accepts (camelCase, Keras's snake_case, and 'mse'/'mae'). */
+export type LossName =
+  | 'categoricalCrossentropy' | 'categorical_crossentropy'
+  | 'sparseCategoricalCrossentropy' | 'sparse_categorical_crossentropy'
+  | 'binaryCrossentropy' | 'binary_crossentropy'
+  | 'meanSquaredError' | 'mean_squared_error' | 'mse'
+  | 'meanAbsoluteError' | 'mean_absolute_error' | 'mae';
+
+// Loss name -> descriptor code (train.ts slot 40).
+export const LOSSES: Readonly<Record<LossName, number>> = {
+  categoricalCrossentropy: 0, categorical_crossentropy: 0,
+  sparseCategoricalCrossentropy: 1, sparse_categorical_crossentropy: 1,
+  binaryCrossentropy: 2, binary_crossentropy: 2,
+  meanSquaredError: 3, mean_squared_error: 3, mse: 3,
+  meanAbsoluteError: 4, mean_absolute_error: 4, mae: 4,
+};
+// Dense activation -> descriptor code (train.ts slot 39).
+const HEADS = { softmax: 0, linear: 1, sigmoid: 2, tanh: 3, relu: 4 } as const;
+
+/** The metrics `compile` accepts. */
+export type MetricName = 'accuracy' | 'acc' | 'mae' | 'mse' | 'mean_absolute_error' | 'mean_squared_error';
+// Metric name -> its sum's index in the stats block, and its Keras 2.0 log key.
+const METRICS: Record<MetricName, [number, string]> = {
+  accuracy: [1, 'acc'], acc: [1, 'acc'],
+  mae: [3, 'mean_absolute_error'], mean_absolute_error: [3, 'mean_absolute_error'],
+  mse: [4, 'mean_squared_error'], mean_squared_error: [4, 'mean_squared_error'],
+};
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
 /** Options of `compile`. */
 export interface CompileArgs {
-  /** Only 'categoricalCrossentropy' (alias 'categorical_crossentropy') for now. */
-  loss: 'categoricalCrossentropy' | 'categorical_crossentropy';
-  /** `adam(...)` or 'adam'. */
-  optimizer?: AdamOptimizer | 'adam';
-  /** [] or ['accuracy'] (alias 'acc'). */
-  metrics?: Array<'accuracy' | 'acc'>;
+  /**
+   * 'categoricalCrossentropy' (one-hot targets, softmax head), 'sparseCategoricalCrossentropy'
+   * (integer labels, softmax head), 'binaryCrossentropy' (sigmoid head), 'meanSquaredError' or
+   * 'meanAbsoluteError' (any head); Keras's snake_case names and 'mse'/'mae' also work.
+   */
+  loss: LossName;
+  /** `adam(...)`, `sgd(...)`, `rmsprop(...)`, or their names 'adam', 'sgd', 'rmsprop' (defaults). */
+  optimizer?: Optimizer | 'adam' | 'sgd' | 'rmsprop';
+  /**
+   * Any of 'accuracy' (alias 'acc'; binary, categorical or sparse categorical as Keras resolves it
+   * from the loss and the output units), 'mae', 'mse' (aliases 'mean_absolute_error',
+   * 'mean_squared_error'; not with the sparse loss).
+   */
+  metrics?: MetricName[];
 }
 
 export interface EvaluateArgs extends SequenceArgs {
@@ -79,7 +116,7 @@ export class Sequential {
   readonly H: number;
   readonly V: number;
   /** @internal */ arena: ModelArena | null;
-  /** @internal */ compiled: { accuracy: boolean; accuracyKey: string; args: { loss: string; optimizer: AdamOptimizer; metrics: string[] } } | null = null;
+  /** @internal */ compiled: { accuracy: boolean; accuracyKey: string; sparse: boolean; metricStats: Array<[string, number]>; args: { loss: string; optimizer: Optimizer; metrics: string[] } } | null = null;
   /** The resolved construction options: layers, preset name, kernels (what a saved model records). */
   readonly config: Readonly<{ layers: Layer[]; preset: PresetName; kernels: 'simd' | 'scalar'; seed: number | null }>;
   /** @internal */ busy: string | null = null;
@@ -187,27 +224,64 @@ export class Sequential {
     const a = this.idle(c);
     if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with 'loss' are required, received ${describe(args)}`);
     checkKeys(c, args, ['loss', 'optimizer', 'metrics']);
-    enumOption(c, 'loss', args.loss, ['categoricalCrossentropy', 'categorical_crossentropy'] as const);
-    let opt: AdamOptimizer;
-    if (args.optimizer === undefined || args.optimizer === 'adam') opt = adam();
-    else if (typeof args.optimizer === 'object' && args.optimizer !== null && args.optimizer.className === 'Adam') opt = args.optimizer;
-    else throw new ConfigError(`${c}: optimizer must be adam(...) or 'adam', received ${describe(args.optimizer)}`);
+    const lossCode = LOSSES[enumOption(c, 'loss', args.loss, Object.keys(LOSSES) as LossName[])];
+    const head = this.denseLayer.config.activation ?? 'softmax';
+    if (lossCode <= 1 && head !== 'softmax') {
+      throw new ConfigError(`${c}: loss '${args.loss}' needs dense activation 'softmax' (it takes probabilities), but the last layer has '${head}'`);
+    }
+    if (lossCode === 2 && head !== 'sigmoid') {
+      throw new ConfigError(`${c}: loss '${args.loss}' needs dense activation 'sigmoid' (one probability per unit), but the last layer has '${head}'` +
+        (head === 'softmax' ? '; for one-of-V classes use categoricalCrossentropy' : ''));
+    }
+    let opt: Optimizer;
+    const o = args.optimizer;
+    if (o === undefined || o === 'adam') opt = adam();
+    else if (o === 'sgd') opt = sgd();
+    else if (o === 'rmsprop') opt = rmsprop();
+    else if (typeof o === 'object' && o !== null && ['Adam', 'SGD', 'RMSprop'].includes(o.className) && typeof o.config === 'object' && o.config !== null) opt = o;
+    else throw new ConfigError(`${c}: optimizer must be adam(...), sgd(...), rmsprop(...) or 'adam', 'sgd', 'rmsprop', received ${describe(o)}`);
+    if (opt.className === 'RMSprop' && this.config.preset === 'keras2' && (opt.config.momentum > 0 || opt.config.centered)) {
+      throw new ConfigError(`${c}: Keras 2.0's RMSprop has no momentum or centered; use preset: 'keras3' for them`);
+    }
     const metrics = args.metrics ?? [];
     if (!Array.isArray(metrics)) throw new ConfigError(`${c}: metrics must be an array, received ${describe(metrics)}`);
-    metrics.forEach((m, i) => enumOption(c, `metrics[${i}]`, m, ['accuracy', 'acc'] as const));
-    const accuracy = metrics.length > 0;
-    const accuracyKey = this.preset.accuracyKey === 'acc' ? 'acc' : metrics[0] ?? 'accuracy';
+    metrics.forEach((m, i) => enumOption(c, `metrics[${i}]`, m, METRIC_NAMES));
+    // Keys: Keras 2.0's (acc, mean_absolute_error, ...) under keras2, the name given under keras3.
+    const metricStats: Array<[string, number]> = [];
+    for (const m of metrics) {
+      const [j, k2] = METRICS[m];
+      if (j >= 3 && lossCode === 1) throw new ConfigError(`${c}: metric '${m}' compares the outputs with one-hot targets; with sparseCategoricalCrossentropy's labels use 'accuracy'`);
+      if (!metricStats.some(([, i]) => i === j)) metricStats.push([this.preset.accuracyKey === 'acc' ? k2 : m, j]);
+    }
+    const accEntry = metricStats.find(([, j]) => j === 1);
+    const accuracy = accEntry !== undefined;
+    const accuracyKey = accEntry?.[0] ?? (this.preset.accuracyKey === 'acc' ? 'acc' : 'accuracy');
     // All checked: now change the model.
     const slots = a.slots();
     slots[M.step] = 0;
-    a.setF32(M.lr, opt.config.learningRate);
-    a.setF32(M.beta1, opt.config.beta1);
-    a.setF32(M.beta2, opt.config.beta2);
-    a.setF32(M.adamEps, opt.config.epsilon ?? this.preset.adamEpsilon);
+    slots[M.head] = HEADS[head];
+    slots[M.loss] = lossCode;
+    // 'accuracy' as Keras 2.0 resolves it: binary for a single output unit or binary CE, argmax
+    // otherwise (sparse categorical against the labels, or categorical).
+    slots[M.accuracy] = lossCode === 2 || this.V === 1 ? 1 : 0;
+    slots[M.metrics] = (metricStats.some(([, j]) => j === 3) ? 1 : 0) | (metricStats.some(([, j]) => j === 4) ? 2 : 0);
+    const cfg = opt.config;
+    slots[M.opt] = OPT_KIND[opt.className];
+    a.setF32(M.lr, cfg.learningRate);
+    a.setF32(M.beta1, opt.className === 'Adam' ? opt.config.beta1 : 0);
+    a.setF32(M.beta2, opt.className === 'Adam' ? opt.config.beta2 : 0);
+    a.setF32(M.adamEps, (opt.className === 'SGD' ? 0 : opt.config.epsilon) ?? this.preset.adamEpsilon);
+    a.setF32(M.momentum, opt.className === 'Adam' ? 0 : opt.config.momentum);
+    slots[M.nesterov] = opt.className === 'SGD' && opt.config.nesterov ? 1 : 0;
+    a.setF32(M.rho, opt.className === 'RMSprop' ? opt.config.rho : 0);
+    slots[M.centered] = opt.className === 'RMSprop' && opt.config.centered ? 1 : 0;
+    slots[M.rmsInside] = this.config.preset === 'keras2' ? 0 : 1;
+    a.setF32(M.clipnorm, cfg.clipnorm ?? 0);
+    a.setF32(M.clipvalue, cfg.clipvalue ?? 0);
     a.setF32(M.lossEps, this.preset.lossEpsilon);
     a.region('m').fill(0);
     a.region('v').fill(0);
-    this.compiled = { accuracy, accuracyKey, args: { loss: args.loss, optimizer: opt, metrics: [...metrics] } };
+    this.compiled = { accuracy, accuracyKey, sparse: lossCode === 1, metricStats, args: { loss: args.loss, optimizer: opt, metrics: [...metrics] } };
   }
 
   /**
@@ -225,7 +299,9 @@ export class Sequential {
     const a = this.live(caller);
     if (seqArgs.padding !== undefined) enumOption(caller, 'padding', seqArgs.padding, ['pre', 'post'] as const);
     let seqs = toSequences(caller, x, this.T, this.D, seqArgs);
-    const tgt = y === null ? null : toTargets(caller, y, seqs.N, this.V);
+    const sparse = this.compiled?.sparse === true;
+    const tgt = y === null ? null : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
+    const yw = sparse ? 1 : this.V;
     if (this.maskingLayer) {
       const fromPad = isTensorLike(x) ? (x as Tensor).padded : undefined;
       const real = !seqs.full ? 'all' : fromPad && fromPad.lengths.length === seqs.N ? fromPad : null;
@@ -243,9 +319,9 @@ export class Sequential {
     }
     const longest = seqs.lens.reduce((m, l) => Math.max(m, l), 0);
     a.ensureSteps(longest);
-    const block = new DataBlock(seqs.N, seqs.T, seqs.D, tgt ? this.V : 0);
+    const block = new DataBlock(seqs.N, seqs.T, seqs.D, tgt ? yw : 0);
     f32(block.x, seqs.N * seqs.T * seqs.D).set(seqs.data);
-    if (tgt) f32(block.y, seqs.N * this.V).set(tgt);
+    if (tgt) f32(block.y, seqs.N * yw).set(tgt);
     i32(block.starts, seqs.N).set(seqs.starts);
     i32(block.lens, seqs.N).set(seqs.lens);
     return block;
@@ -253,7 +329,7 @@ export class Sequential {
 
   /**
    * Loss and metrics over (x, y) without updating anything, as Keras's `evaluate`: `[loss, acc]`
-   * (or `[loss]` without metrics). The loss is the mean over samples.
+   * (or `[loss]` without metrics; `[loss, ...metrics]` in compile's order). Means over samples.
    *
    * @example
    * const [loss, acc] = model.evaluate(x, y);
@@ -267,11 +343,11 @@ export class Sequential {
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
     const block = this.loadData(c, x, y, { lengths: args.lengths, padding: args.padding });
     try {
-      const stats = f64(a.stats, 3);
+      const stats = f64(a.stats, STATS);
       stats.fill(0);
       kernels().eval_batches(a.desc, block.desc, 0, block.N, a.stats);
-      const [lossSum, correct, n] = f64(a.stats, 3);
-      return this.compiled.accuracy ? [lossSum / n, correct / n] : [lossSum / n];
+      const st = f64(a.stats, STATS);
+      return [st[0] / st[2], ...this.compiled.metricStats.map(([, j]) => st[j] / st[2])];
     } finally {
       block.dispose();
     }
@@ -291,9 +367,9 @@ export class Sequential {
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
     const block = this.loadData(c, x, y, args);
     try {
-      f64(a.stats, 3).fill(0);
+      f64(a.stats, STATS).fill(0);
       kernels().grad_batch(a.desc, block.desc, 0, block.N, a.stats);
-      const [lossSum, , n] = f64(a.stats, 3);
+      const [lossSum, , n] = f64(a.stats, STATS);
       const g = a.region('grads');
       return { loss: lossSum / n, grads: a.slices.map((s) => ({ name: s.name, shape: [...s.shape], data: g.slice(s.offset, s.offset + s.size) })) };
     } finally {
@@ -302,7 +378,8 @@ export class Sequential {
   }
 
   /**
-   * Class probabilities for each sample: a Tensor of shape [samples, classes].
+   * The last layer's outputs for each sample (class probabilities with a softmax head): a Tensor
+   * of shape [samples, units].
    *
    * @example
    * const probs = model.predict({ shape: [1, 5, 1], data: new Float32Array([0, 0, 10, 11, 12].map((k) => k / 26)) });

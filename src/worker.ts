@@ -9,7 +9,7 @@ import { checkKeys, describe } from './options.js';
 import { ready } from './wasm.js';
 import { sequential, type CompileArgs, type NamedTensor, type SequentialArgs } from './model.js';
 import * as layerFactories from './layers.js';
-import { adam, type AdamOptimizer, type Layer } from './layers.js';
+import { adam, sgd, rmsprop, type Optimizer, type Layer } from './layers.js';
 import { History, type Logs } from './callbacks.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import type { FitArgs } from './fit.js';
@@ -35,7 +35,7 @@ export interface TrainInWorkerArgs {
    * exactly as after an in-thread `fit`.
    */
   model: SequentialArgs;
-  /** The arguments of `compile(...)`; `optimizer: adam({...})` crosses as plain data. */
+  /** The arguments of `compile(...)`; `optimizer: adam({...})` (or sgd, rmsprop) crosses as plain data. */
   compile: CompileArgs;
   /** Inputs [samples, steps, features]: a `{shape, data}` tensor or nested arrays (copied to the worker). */
   x: InputData;
@@ -381,7 +381,9 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
   const model = sequential({ ...rest, ...(rng === undefined ? {} : { rng }), layers: (Array.isArray(layers) ? layers.map(rebuildLayer) : layers) as Layer[] });
   try {
     const opt = job.compile?.optimizer;
-    const optimizer = opt !== null && typeof opt === 'object' && (opt as AdamOptimizer).className === 'Adam' ? adam({ ...(opt as AdamOptimizer).config }) : opt;
+    const factories = { Adam: adam, SGD: sgd, RMSprop: rmsprop } as Record<string, ((a: never) => Optimizer) | undefined>;
+    const make = opt !== null && typeof opt === 'object' ? factories[(opt as Optimizer).className] : undefined;
+    const optimizer = make ? make({ ...(opt as Optimizer).config } as never) : opt;
     model.compile({ ...job.compile, ...(optimizer === undefined ? {} : { optimizer }) });
     // Training samples per epoch, for the rate: Keras keeps the first int(N·(1 - split)) for training.
     const split = (job.fit as { validationSplit?: unknown }).validationSplit;

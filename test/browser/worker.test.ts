@@ -72,7 +72,7 @@ describe('trainInWorker in Node (worker_threads)', () => {
     const { x } = data();
     const badY = { shape: [999, 26], data: new Float32Array(999 * 26) };
     await expect(L.trainInWorker({ model: { seed: 1, layers: layers() }, compile: compile(), x, y: badY })).rejects.toThrow(L.ShapeError);
-    await expect(L.trainInWorker({ model: { seed: 1, layers: layers() }, compile: { loss: 'mse' as never }, x, y: badY })).rejects.toThrow(/compile\(\): loss must be one of/);
+    await expect(L.trainInWorker({ model: { seed: 1, layers: layers() }, compile: { loss: 'hinge' as never }, x, y: badY })).rejects.toThrow(/compile\(\): loss must be one of/);
   });
 
   it('rejects what cannot cross to a worker, and typos, with a ConfigError', async () => {
