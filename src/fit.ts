@@ -43,7 +43,8 @@ export interface FitArgs extends SequenceArgs {
 }
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'signal', 'initialEpoch', 'lengths', 'padding', 'validationSplit', 'validationData'] as const;
-const CHUNK_SAMPLES = 2048; // samples per call into WASM when nobody needs per-batch events
+const CHUNK_SAMPLES = 2048; // most samples per call into WASM when nobody needs per-batch events
+const CHUNK_MS = 10; // target duration of one such call
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -90,6 +91,10 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
     // Plain hook objects are checked for typos; class instances (earlyStopping) carry state fields.
     if (Object.getPrototypeOf(cb) === Object.prototype) {
       checkKeys(`${c} callbacks[${i}]`, cb, ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd']);
+    }
+    for (const hook of ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd', 'setModel']) {
+      const f = (cb as Record<string, unknown>)[hook];
+      if (f !== undefined && typeof f !== 'function') throw new ValueError(`${c}: callbacks[${i}].${hook} must be a function, received ${describe(f)}`);
     }
   });
   const signal = args.signal;
@@ -142,7 +147,15 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   const logger = new ProgressLogger(verbose, epochs, N);
   // Per-batch events or an abort signal: one batch per call into WASM; otherwise long runs.
   const perBatch = callbacks.some((cb) => cb.onBatchEnd);
-  const chunk = perBatch || signal ? batchSize : Math.max(batchSize, Math.floor(CHUNK_SAMPLES / batchSize) * batchSize);
+  // Long runs are sized to take ~CHUNK_MS each, so the host's event loop is never blocked for long
+  // whatever the model's size; results do not depend on where the runs are cut.
+  const maxChunk = Math.max(batchSize, Math.floor(CHUNK_SAMPLES / batchSize) * batchSize);
+  let chunk = perBatch || signal ? batchSize : batchSize * Math.max(1, Math.floor(64 / batchSize));
+  const adapt = (count: number, ms: number) => {
+    if (perBatch || signal) return;
+    const batches = Math.floor((CHUNK_MS / Math.max(ms / count, 1e-4)) / batchSize);
+    chunk = Math.min(maxChunk, Math.max(batchSize, batches * batchSize));
+  };
   // The sample order, shuffled in place each epoch as Keras 2.0 shuffles index_array. A fresh fit
   // starts from 0..N-1; a resumed one (initialEpoch > 0) from the last shuffling fit's order.
   const order = new Int32Array(N);
@@ -159,13 +172,18 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   };
 
   model.stopTraining = false;
-  for (const cb of callbacks) (cb as { setModel?: (m: Sequential) => void }).setModel?.(model);
+  let divergence: ValueError | null = null;
   try {
+    for (const cb of callbacks) (cb as { setModel?: (m: Sequential) => void }).setModel?.(model);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       if (signal?.aborted || model.stopTraining) break;
       await call('onEpochBegin', epoch, {});
       logger.epochBegin(epoch, now());
+      // What the epoch's shuffle changes, so a divergence that falls back to the epoch's start
+      // leaves the generator and the sample order as they were before it.
+      const rngBefore = model.rng.getState();
+      const fitStateBefore = model.fitState ? { order: model.fitState.order.slice(), epochs: model.fitState.epochs } : model.fitState;
       if (shuffle) {
         model.rng.shuffle(order); // in place, as Keras 2.0 shuffles index_array
         model.fitState = { order, epochs: epoch };
@@ -175,16 +193,23 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       let aborted = false;
       const epochStart = snapshotState(model);
       const diverged = (upTo: number): never => {
-        const { batch, what } = replayToLastFinite(model, block, epochStart, upTo, batchSize);
-        throw new ValueError(
+        const { batch, what, atStart } = replayToLastFinite(model, block, epochStart, upTo, batchSize);
+        if (atStart) {
+          model.rng.setState(rngBefore);
+          model.fitState = fitStateBefore;
+          if (fitStateBefore) order.set(fitStateBefore.order);
+        }
+        throw (divergence = new ValueError(
           `${c}: ${what} in epoch ${epoch + 1}, batch ${batch + 1} (terminateOnNaN); training stopped ` +
             'and the model keeps its last weights with a finite loss (try a lower learning rate)',
-        );
+        ));
       };
-      for (let start = 0, batch = 0; start < N; start += chunk) {
-        const count = Math.min(chunk, N - start);
+      for (let start = 0, batch = 0, count = 0; start < N; start += count) {
+        count = Math.min(chunk, N - start);
         f64(arena.stats, STATS).fill(0);
+        const t0 = now();
         k.train_batches(arena.desc, block.desc, block.order + start * 4, count, batchSize, arena.stats);
+        adapt(count, now() - t0);
         const s = f64(arena.stats, STATS);
         if (!Number.isFinite(s[0])) diverged(start + count);
         for (let j = 0; j < STATS; j++) stats[j] += s[j];
@@ -195,13 +220,14 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
         logger.progress(start + count, logsOf(stats), now());
         await maybeYield();
         if (signal?.aborted && start + count < N) {
+          if (!stateFinite(model)) diverged(start + count); // never stop on a non-finite update
           aborted = true;
           break;
         }
         if (model.stopTraining) break; // set by onBatchEnd: end the epoch after this batch, as Keras
       }
       if (aborted) break;
-      if (!paramsFinite(model)) diverged(N); // the epoch's last update overflowed
+      if (!stateFinite(model)) diverged(N); // the epoch's last update overflowed
       const logs = logsOf(stats);
       if (valBlock) {
         const v = f64(arena.stats, STATS);
@@ -216,6 +242,10 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       await call('onEpochEnd', epoch, logs);
     }
     await call('onTrainEnd', {});
+  } catch (e) {
+    // As Keras's TerminateOnNaN: a diverged run still ends through onTrainEnd (then rejects).
+    if (e === divergence) await call('onTrainEnd', {});
+    throw e;
   } finally {
     model.busy = null;
     block.dispose();
@@ -244,35 +274,41 @@ function restoreState(model: Sequential, s: Snapshot): void {
 // Then it keeps the latest of the states before it whose loss over the whole training set is
 // finite (so the model never predicts NaN), looking back at most RING batches, else the epoch start.
 const RING = 8;
-function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot, upTo: number, batchSize: number): { batch: number; what: string } {
+function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot, upTo: number, batchSize: number): { batch: number; what: string; atStart: boolean } {
   const a = model.live('fit()');
   const k = kernels();
   restoreState(model, start);
-  const ring: Snapshot[] = [];
-  let bad = { batch: Math.ceil(upTo / batchSize) - 1, what: 'the weights became non-finite' };
+  const ring: Array<{ b: number; snap: Snapshot }> = []; // the state before batch b
+  let bad = { batch: Math.ceil(upTo / batchSize) - 1, what: 'the weights or the optimizer state became non-finite' };
   for (let b = 0; b * batchSize < upTo; b++) {
-    ring.push(snapshotState(model));
+    ring.push({ b, snap: snapshotState(model) });
     if (ring.length > RING) ring.shift();
     f64(a.stats, STATS).fill(0);
     k.train_batches(a.desc, block.desc, block.order + b * batchSize * 4, Math.min(batchSize, upTo - b * batchSize), batchSize, a.stats);
     const loss = f64(a.stats, STATS)[0];
-    if (!Number.isFinite(loss) || !paramsFinite(model)) {
-      bad = { batch: b, what: Number.isFinite(loss) ? 'the weights became non-finite' : `the loss became ${loss}` };
+    if (!Number.isFinite(loss) || !stateFinite(model)) {
+      bad = { batch: b, what: Number.isFinite(loss) ? 'the weights or the optimizer state became non-finite' : `the loss became ${loss}` };
       break;
     }
   }
+  // A candidate must give a finite loss and a finite gradient over the training set, so the
+  // model both predicts and can train on (e.g. after compile() with a lower learning rate).
   for (let i = ring.length - 1; i >= 0; i--) {
-    restoreState(model, ring[i]);
+    restoreState(model, ring[i].snap);
     f64(a.stats, STATS).fill(0);
-    k.eval_batches(a.desc, block.desc, 0, block.N, a.stats);
-    if (Number.isFinite(f64(a.stats, STATS)[0])) return bad;
+    k.grad_batch(a.desc, block.desc, 0, block.N, a.stats);
+    if (Number.isFinite(f64(a.stats, STATS)[0]) && a.region('grads').every(Number.isFinite)) return { ...bad, atStart: ring[i].b === 0 };
   }
   restoreState(model, start);
-  return bad;
+  return { ...bad, atStart: true };
 }
 
-function paramsFinite(model: Sequential): boolean {
-  const p = model.live('fit()').region('params');
-  for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return false;
+// Weights and the optimizer's state (Adam's v can overflow while the weights stay finite).
+function stateFinite(model: Sequential): boolean {
+  const a = model.live('fit()');
+  for (const r of ['params', 'm', 'v'] as const) {
+    const p = a.region(r);
+    for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return false;
+  }
   return true;
 }

@@ -2,6 +2,7 @@
 // flat float32 data, validated: rank, sizes, raggedness and finiteness, with the failing index named.
 import { ShapeError, ValueError } from './errors.js';
 import { describe } from './options.js';
+import { requireBytes } from './wasm.js';
 import type { PaddingInfo } from './tensor.js';
 
 /** Anything with a shape and row-major numeric data, such as the Tensor the data utilities return. */
@@ -41,13 +42,18 @@ function flatten(caller: string, arg: string, v: unknown, rank: number): { shape
     if (v.data.length !== size) {
       throw new ShapeError(`${caller}: ${arg} has shape [${shape.join(', ')}] (${size} values) but ${v.data.length} data values`);
     }
+    requireBytes(caller, `${arg} of shape [${shape.join(', ')}]`, size * 4);
+    if (!ArrayBuffer.isView(v.data)) {
+      const notNumber = Array.prototype.findIndex.call(v.data, (x: unknown) => typeof x !== 'number');
+      if (notNumber >= 0) throw new ValueError(`${caller}: ${arg}.data[${notNumber}] is ${describe(v.data[notNumber])}; values must be numbers`);
+    }
     const data = Float32Array.from(v.data as ArrayLike<number>);
     const bad = data.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       const at: number[] = [];
       let r = bad;
       for (let k = rank - 1; k >= 0; k--) { at.unshift(r % shape[k]); r = Math.floor(r / shape[k]); }
-      throw new ValueError(`${caller}: ${arg}${idx(at)} is ${v.data[bad]}; every value must be finite`);
+      throw new ValueError(`${caller}: ${arg}${idx(at)} is ${describe(v.data[bad])}; every value must be a finite float32 (|v| ≤ 3.4028235e38)`);
     }
     return { shape, data };
   }
@@ -69,8 +75,8 @@ function flatten(caller: string, arg: string, v: unknown, rank: number): { shape
   let w = 0;
   const walk = (node: unknown, depth: number, at: number[]): void => {
     if (depth === rank) {
-      if (typeof node !== 'number' || !Number.isFinite(node)) {
-        throw new ValueError(`${caller}: ${arg}${idx(at)} is ${describe(node)}; every value must be a finite number`);
+      if (typeof node !== 'number' || !Number.isFinite(Math.fround(node))) {
+        throw new ValueError(`${caller}: ${arg}${idx(at)} is ${describe(node)}; every value must be a finite float32 (|v| ≤ 3.4028235e38)`);
       }
       data[w++] = node;
       return;
@@ -131,8 +137,8 @@ function ragged(caller: string, x: unknown[], D: number): Sequences {
       }
       for (let d = 0; d < D; d++) {
         const v = vals[d];
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new ValueError(`${caller}: x[${n}][${t}]${Array.isArray(step) ? `[${d}]` : ''} is ${describe(v)}; every value must be a finite number`);
+        if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) {
+          throw new ValueError(`${caller}: x[${n}][${t}]${Array.isArray(step) ? `[${d}]` : ''} is ${describe(v)}; every value must be a finite float32 (|v| ≤ 3.4028235e38)`);
         }
         data[(n * T + t) * D + d] = v;
       }

@@ -1,6 +1,6 @@
 // The size table: one place derives every offset of a model's arena and of a dataset's block.
 // Nothing else in src/ computes a pointer. Slots mirror assembly/train.ts.
-import { alloc, free, i32, f32 } from './wasm.js';
+import { alloc, free, i32, f32, requireBytes } from './wasm.js';
 
 /** Model descriptor slots (i32 each; f32 values stored as their bits). Mirrors assembly/train.ts. */
 export const M = {
@@ -78,7 +78,12 @@ export class ModelArena {
     d[M.P] = this.P;
     const names = [M.offW, M.offU, M.offB, M.offK, M.offBd];
     this.slices.forEach((s, i) => (d[names[i]] = s.offset * 4));
-    this.ensureSteps(Tcap);
+    try {
+      this.ensureSteps(Tcap);
+    } catch (e) {
+      free(this.base);
+      throw e;
+    }
   }
 
   /** Steps the scratch can hold. */
@@ -87,15 +92,14 @@ export class ModelArena {
   }
 
   /** Makes the scratch hold at least `T` steps (hs, cs, gates for T steps plus the per-sample vectors). */
-  ensureSteps(T: number): void {
+  ensureSteps(T: number, caller = 'ensureSteps()'): void {
     if (T <= this.tcap && this.scratchBase) return;
-    const { H, V } = this;
-    const scratch: Array<[keyof typeof M, number]> = [
-      ['hs', (T + 1) * H], ['cs', (T + 1) * H], ['gates', T * 4 * H],
-      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H], ['aux', V],
-    ];
+    const scratch = ModelArena.scratchTable(this.H, this.V, T);
+    const bytes = ModelArena.scratchBytes(this.H, this.V, T);
+    requireBytes(caller, `a ${this.H}-unit LSTM's scratch for ${T} steps`, bytes);
+    const fresh = alloc(bytes); // before freeing the old one: a failed call changes nothing
     if (this.scratchBase) free(this.scratchBase);
-    this.scratchBase = alloc(scratch.reduce((a, [, n]) => a + pad4(n), 0) * 4);
+    this.scratchBase = fresh;
     const d = this.slots();
     let p = this.scratchBase;
     for (const [k, n] of scratch) {
@@ -105,6 +109,19 @@ export class ModelArena {
     d[M.Tcap] = T;
     this.tcap = T;
   }
+
+  private static scratchTable(H: number, V: number, T: number): Array<[keyof typeof M, number]> {
+    return [
+      ['hs', (T + 1) * H], ['cs', (T + 1) * H], ['gates', T * 4 * H],
+      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H], ['aux', V],
+    ];
+  }
+
+  /** Bytes of scratch for sequences of up to T steps (hs, cs, gates, and per-sample vectors). */
+  static scratchBytes(H: number, V: number, T: number): number {
+    return ModelArena.scratchTable(H, V, T).reduce((a, [, n]) => a + pad4(n), 0) * 4;
+  }
+
 
   /** Fresh view of one region: 'params' | 'grads' | 'm' | 'v'. Never keep it across an alloc. */
   region(which: 'params' | 'grads' | 'm' | 'v'): Float32Array {

@@ -3,10 +3,10 @@
 import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption } from './options.js';
 import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from './presets.js';
-import { adam, sgd, rmsprop, type Optimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
+import { adam, sgd, rmsprop, lstm, dense, masking, type Optimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
 import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from './random.js';
 import { DataBlock, M, ModelArena, OPT_KIND, STATS } from './layout.js';
-import { alloc, f32, f64, free, i32, kernels } from './wasm.js';
+import { alloc, f32, f64, free, i32, kernels, requireBytes } from './wasm.js';
 import { applyMask, toSequences, toTargets, toLabels, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
 import type { Tensor } from './tensor.js';
 import type { History } from './callbacks.js';
@@ -147,9 +147,11 @@ export class Sequential {
     if (!Array.isArray(layers) || layers.length !== 2 || layers[0]?.className !== 'LSTM' || layers[1]?.className !== 'Dense') {
       throw new ConfigError(`${c}: layers must be [lstm(...), dense(...)] or [masking(...), lstm(...), dense(...)] (made by the layer factories), received ${describe(args.layers)}`);
     }
-    this.maskingLayer = layers === args.layers ? null : (args.layers[0] as MaskingLayer);
-    this.lstmLayer = layers[0] as LSTMLayer;
-    this.denseLayer = layers[1] as DenseLayer;
+    // Rebuilt through the factories, so hand-made layer objects get the same checks.
+    const cfgOf = (l: Layer) => (typeof l.config === 'object' && l.config !== null ? l.config : undefined) as never;
+    this.maskingLayer = layers === args.layers ? null : masking(cfgOf(args.layers[0]));
+    this.lstmLayer = lstm(cfgOf(layers[0]));
+    this.denseLayer = dense(cfgOf(layers[1]));
     if (this.maskingLayer && this.lstmLayer.config.inputShape) {
       throw new ConfigError(`${c}: give inputShape to the first layer (masking), not to lstm`);
     }
@@ -177,6 +179,8 @@ export class Sequential {
     // for the LSTM kernel's own generator, the recurrent kernel's normal draw, a seed for the
     // Dense kernel's generator.
     const { D, H, V } = this;
+    // Sizes first: a model that could never fit in memory is refused before the (slow) initialisers.
+    requireBytes(c, `a ${H}-unit LSTM's scratch for ${this.T ?? 1} steps`, ModelArena.scratchBytes(H, V, this.T ?? 1));
     let init: Float32Array[];
     if (restore) init = restore.weights; // checked by loadModel against paramShapes(D, H, V)
     else {
@@ -238,7 +242,11 @@ export class Sequential {
     if (o === undefined || o === 'adam') opt = adam();
     else if (o === 'sgd') opt = sgd();
     else if (o === 'rmsprop') opt = rmsprop();
-    else if (typeof o === 'object' && o !== null && ['Adam', 'SGD', 'RMSprop'].includes(o.className) && typeof o.config === 'object' && o.config !== null) opt = o;
+    else if (typeof o === 'object' && o !== null && ['Adam', 'SGD', 'RMSprop'].includes(o.className) && typeof o.config === 'object' && o.config !== null) {
+      // Rebuilt through its factory, so a hand-made object gets the same checks as adam(...) etc.
+      const cfg = Object.fromEntries(Object.entries(o.config).filter(([, v]) => v !== undefined));
+      opt = o.className === 'Adam' ? adam(cfg) : o.className === 'SGD' ? sgd(cfg) : rmsprop(cfg);
+    }
     else throw new ConfigError(`${c}: optimizer must be adam(...), sgd(...), rmsprop(...) or 'adam', 'sgd', 'rmsprop', received ${describe(o)}`);
     if (opt.className === 'RMSprop' && this.config.preset === 'keras2' && (opt.config.momentum > 0 || opt.config.centered)) {
       throw new ConfigError(`${c}: Keras 2.0's RMSprop has no momentum or centered; use preset: 'keras3' for them`);
@@ -295,12 +303,12 @@ export class Sequential {
   }
 
   /** @internal Validates x and y, finds each sample's real steps, and copies them into a fresh DataBlock. */
-  loadData(caller: string, x: unknown, y: unknown | null, seqArgs: SequenceArgs = {}): DataBlock {
+  loadData(caller: string, x: unknown, y: unknown, seqArgs: SequenceArgs = {}, withTargets = true): DataBlock {
     const a = this.live(caller);
     if (seqArgs.padding !== undefined) enumOption(caller, 'padding', seqArgs.padding, ['pre', 'post'] as const);
     let seqs = toSequences(caller, x, this.T, this.D, seqArgs);
     const sparse = this.compiled?.sparse === true;
-    const tgt = y === null ? null : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
+    const tgt = !withTargets ? null : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
     const yw = sparse ? 1 : this.V;
     if (this.maskingLayer) {
       const fromPad = isTensorLike(x) ? (x as Tensor).padded : undefined;
@@ -318,7 +326,7 @@ export class Sequential {
       }
     }
     const longest = seqs.lens.reduce((m, l) => Math.max(m, l), 0);
-    a.ensureSteps(longest);
+    a.ensureSteps(longest, caller);
     const block = new DataBlock(seqs.N, seqs.T, seqs.D, tgt ? yw : 0);
     f32(block.x, seqs.N * seqs.T * seqs.D).set(seqs.data);
     if (tgt) f32(block.y, seqs.N * yw).set(tgt);
@@ -389,13 +397,14 @@ export class Sequential {
     checkKeys(c, args, ['batchSize', 'lengths', 'padding']);
     if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
     const a = this.live(c);
-    const block = this.loadData(c, x, null, { lengths: args.lengths, padding: args.padding });
-    const out = alloc(block.N * this.V * 4);
+    const block = this.loadData(c, x, undefined, { lengths: args.lengths, padding: args.padding }, false);
+    let out = 0;
     try {
+      out = alloc(block.N * this.V * 4);
       kernels().predict_batch(a.desc, block.desc, 0, block.N, out);
       return { shape: [block.N, this.V], data: f32(out, block.N * this.V).slice() };
     } finally {
-      free(out);
+      if (out) free(out);
       block.dispose();
     }
   }
@@ -438,6 +447,10 @@ export class Sequential {
       else throw new ShapeError(`${c}: weights[${i}] (${s.name}) must be a tensor, Float32Array or number[], received ${describe(w)}`);
       if (data.length !== s.size) {
         throw new ShapeError(`${c}: weights[${i}] (${s.name}) has ${data.length} values, expected ${s.size} (shape [${s.shape.join(', ')}])`);
+      }
+      if (!(data instanceof Float32Array)) {
+        const j = Array.prototype.findIndex.call(data, (v: unknown) => typeof v !== 'number');
+        if (j >= 0) throw new ValueError(`${c}: weights[${i}] (${s.name}) has ${describe(data[j])} at flat index ${j}; weights must be numbers`);
       }
       const out = Float32Array.from(data);
       const bad = out.findIndex((v) => !Number.isFinite(v));
