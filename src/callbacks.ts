@@ -2,7 +2,12 @@
 import { ConfigError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption, numOption } from './options.js';
 
-/** Metric values by name, e.g. `{ loss: 0.088, acc: 0.983 }`. */
+/**
+ * Metric values by name, e.g. `{ loss: 0.088, acc: 0.983 }`.
+ *
+ * @example
+ * const onEpochEnd = (epoch: number, logs: Logs) => console.log(epoch, logs.loss, logs.acc);
+ */
 export type Logs = Record<string, number>;
 
 /**
@@ -12,11 +17,15 @@ export type Logs = Record<string, number>;
  * await model.fit(x, y, { epochs: 10, callbacks: { onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) } });
  */
 export interface Callback {
+  /** Called once before the first epoch; `logs` is empty. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** Called before each epoch; `epoch` is the 0-based index (the first is `initialEpoch`); `logs` is empty. */
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
   /** Called after every batch's update; `logs` holds `batch`, `size` and that batch's loss and accuracy. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** Called after each epoch with its mean loss and metrics (and `val_` ones with validation data). */
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Called once when training ends, also when stopped early, aborted or on a non-finite loss; `logs` is empty. */
   onTrainEnd?(logs: Logs): void | Promise<void>;
 }
 
@@ -32,7 +41,19 @@ export class History {
   readonly epoch: number[] = [];
   /** Metric name -> one value per epoch. */
   readonly history: Record<string, number[]> = {};
-  constructor(readonly params: { epochs: number; samples: number; batchSize: number; steps: number }) {}
+  constructor(
+    /** The run's settings, as Keras's `History.params`. */
+    readonly params: {
+      /** The `epochs` given to fit. */
+      epochs: number;
+      /** Training samples per epoch (after any validation split). */
+      samples: number;
+      /** Samples per gradient step. */
+      batchSize: number;
+      /** Batches per epoch, ceil(samples / batchSize). */
+      steps: number;
+    },
+  ) {}
 
   /** @internal */
   record(epoch: number, logs: Logs): void {
@@ -41,7 +62,13 @@ export class History {
   }
 }
 
-/** Keras's number format in logs: `%.4f`, or `%.4e` (two-digit exponent) when |v| ≤ 1e-3. */
+/**
+ * Keras's number format in logs: `%.4f`, or `%.4e` (two-digit exponent) when |v| ≤ 1e-3.
+ *
+ * @example
+ * formatLogValue(0.08812); // '0.0881'
+ * formatLogValue(0.00012); // '1.2000e-04'
+ */
 export function formatLogValue(v: number): string {
   if (Math.abs(v) > 1e-3 || !Number.isFinite(v)) return v.toFixed(4);
   return v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
@@ -111,7 +138,13 @@ export class ProgressLogger {
   }
 }
 
-/** Options of `earlyStopping`, as Keras's `EarlyStopping`. */
+/**
+ * Options of `earlyStopping`, as Keras's `EarlyStopping`.
+ *
+ * @example
+ * const args: EarlyStoppingArgs = { monitor: 'loss', minDelta: 1e-4, patience: 5, mode: 'min' };
+ * await model.fit(x, y, { epochs: 500, callbacks: earlyStopping(args) });
+ */
 export interface EarlyStoppingArgs {
   /** Logged value to watch. Default 'val_loss'. */
   monitor?: string;
@@ -145,11 +178,25 @@ export function earlyStopping(args: EarlyStoppingArgs = {}): EarlyStopping {
   return new EarlyStopping(args);
 }
 
+/**
+ * Keras's `EarlyStopping` as a `Callback` object (what `earlyStopping(args)` returns); see
+ * `EarlyStoppingArgs` for the options. One instance can serve several `fit` calls.
+ *
+ * @example
+ * const stopper = new EarlyStopping({ monitor: 'val_loss', patience: 10 });
+ * await model.fit(x, y, { epochs: 500, validationSplit: 0.2, callbacks: [stopper] });
+ * stopper.stoppedEpoch; // 0 when it ran all epochs
+ */
 export class EarlyStopping implements Callback {
+  /** The logged value watched, e.g. 'val_loss'. */
   readonly monitor: string;
+  /** Smallest change that counts as an improvement (absolute value). */
   readonly minDelta: number;
+  /** Epochs without improvement before stopping. */
   readonly patience: number;
+  /** The direction that counts as better, 'auto' resolved. */
   readonly mode: 'min' | 'max';
+  /** Whether the best epoch's weights are put back when stopping early. */
   readonly restoreBestWeights: boolean;
   /** Epoch (0-based) at which training was stopped, or 0 when it was not. */
   stoppedEpoch = 0;
@@ -178,6 +225,7 @@ export class EarlyStopping implements Callback {
     this.model = model;
   }
 
+  /** Resets the wait count, the best value and `stoppedEpoch`; called by `fit`. */
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = 0;
@@ -185,6 +233,7 @@ export class EarlyStopping implements Callback {
     this.bestWeights = null;
   }
 
+  /** Compares `logs[monitor]` with the best so far and sets `stopTraining` when patience runs out; called by `fit`. */
   onEpochEnd(epoch: number, logs: Logs): void {
     const current = logs[this.monitor];
     if (current === undefined) {

@@ -24,7 +24,13 @@ function checkOptions(fn: string, opts: unknown): object {
   return opts;
 }
 
-/** Options of {@link alphabetDataset}. */
+/**
+ * Options of {@link alphabetDataset}.
+ *
+ * @example
+ * const args: AlphabetDatasetArgs = { numInputs: 500, maxLen: 3, seed: 1, rng: 'seedrandom' };
+ * const { dataX, dataY } = alphabetDataset(args);
+ */
 export interface AlphabetDatasetArgs {
   /** Number of samples. Default 1000 (the seed's log). */
   numInputs?: number;
@@ -38,7 +44,13 @@ export interface AlphabetDatasetArgs {
   alphabet?: string;
 }
 
-/** What {@link alphabetDataset} returns. */
+/**
+ * What {@link alphabetDataset} returns.
+ *
+ * @example
+ * const { dataX, dataY, alphabet } = alphabetDataset();
+ * dataX[0].map((i) => alphabet[i]).join(''); // 'PQRST'
+ */
 export interface AlphabetDataset {
   /** Input sequences as letter indices, `start..end` inclusive. */
   dataX: number[][];
@@ -46,6 +58,7 @@ export interface AlphabetDataset {
   dataY: number[];
   /** The generator used, positioned after the last draw, to keep consuming the same stream. */
   rng: Rng;
+  /** The letters the indices refer to (the `alphabet` option). */
   alphabet: string;
 }
 
@@ -108,7 +121,12 @@ export function alphabetDataset(args: AlphabetDatasetArgs = {}): AlphabetDataset
  * @example
  * const { dataX, dataY } = alphabetPatterns({ maxLen: 5 }); // dataX.length === 114
  */
-export function alphabetPatterns(args: { maxLen?: number; alphabet?: string } = {}): { dataX: number[][]; dataY: number[] } {
+export function alphabetPatterns(args: { maxLen?: number; alphabet?: string } = {}): {
+  /** Input sequences as letter indices, `start..end` inclusive, ordered by start then end. */
+  dataX: number[][];
+  /** Target letter index of each, `end + 1`. */
+  dataY: number[];
+} {
   const fn = 'alphabetPatterns()';
   checkOptions(fn, args);
   checkKeys(fn, args, ['maxLen', 'alphabet']);
@@ -212,7 +230,13 @@ export class CharVocab {
   }
 }
 
-/** Options of {@link padSequences} (Keras `pad_sequences`). */
+/**
+ * Options of {@link padSequences} (Keras `pad_sequences`).
+ *
+ * @example
+ * const args: PadSequencesArgs = { maxLen: 5, padding: 'post', truncating: 'pre', value: -1, dtype: 'float32' };
+ * padSequences([[0.5, 0.25], [1]], args).data; // Float32Array [0.5, 0.25, -1, -1, -1,  1, -1, -1, -1, -1]
+ */
 export interface PadSequencesArgs {
   /** Output length. Default: the longest sequence. */
   maxLen?: number;
@@ -327,7 +351,13 @@ export function padSequences(seqs: number[][] | number[][][], args: PadSequences
   return { shape, data: out, padded: { lengths, padding } };
 }
 
-/** Options of {@link toCategorical}. */
+/**
+ * Options of {@link toCategorical}.
+ *
+ * @example
+ * const args: ToCategoricalArgs = { vocabularySize: 26, warn: (msg) => console.error(msg) };
+ * toCategorical(dataY, undefined, args);
+ */
 export interface ToCategoricalArgs {
   /** Size of the known vocabulary: warn when the inferred class count is smaller. */
   vocabularySize?: number;

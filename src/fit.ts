@@ -10,7 +10,14 @@ import type { InputData, SequenceArgs, TargetData } from './inputs.js';
 import type { Sequential } from './model.js';
 import type { DataBlock } from './layout.js';
 
-/** Options of `fit`, as Keras's. `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`). */
+/**
+ * Options of `fit`, as Keras's. `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`).
+ *
+ * @example
+ * const stop = new AbortController();
+ * const args: FitArgs = { epochs: 500, batchSize: 1, shuffle: true, verbose: 2, validationSplit: 0.1, signal: stop.signal };
+ * const history = await model.fit(x, y, args);
+ */
 export interface FitArgs extends SequenceArgs {
   /** Passes over the data. Default 1. */
   epochs?: number;

@@ -5,19 +5,34 @@ import { describe } from './options.js';
 import { requireBytes } from './wasm.js';
 import type { PaddingInfo } from './tensor.js';
 
-/** Anything with a shape and row-major numeric data, such as the Tensor the data utilities return. */
+/**
+ * Anything with a shape and row-major numeric data, such as the Tensor the data utilities return.
+ *
+ * @example
+ * const y: TensorLike = { shape: [2, 3], data: [0, 0, 1, 1, 0, 0] }; // 2 one-hot rows of 3 classes
+ */
 export interface TensorLike {
+  /** Size of each dimension, outermost first; the product is `data.length`. */
   readonly shape: readonly number[];
+  /** The values in row-major order (any array-like of numbers; copied to float32 when used). */
   readonly data: ArrayLike<number>;
 }
 
 /**
  * Inputs: a rank-3 tensor [samples, steps, features], the same as nested arrays, or ragged nested
  * arrays: `number[][]` (one feature per step) or `number[][][]` whose samples differ in length.
+ *
+ * @example
+ * model.predict([[0.1, 0.2], [0.3, 0.4, 0.5]]); // two ragged samples, one feature per step
  */
 export type InputData = TensorLike | number[][][] | number[][];
-/** Targets: a rank-2 tensor [samples, classes] (one-hot or soft) or the same as nested arrays. */
-/** Targets: rows [N, V] (one-hot, or values), or for sparseCategoricalCrossentropy integer labels [N]. */
+/**
+ * Targets: rows [N, V] (one-hot, or values) as a rank-2 tensor or nested arrays, or for
+ * sparseCategoricalCrossentropy integer labels [N].
+ *
+ * @example
+ * model.evaluate(x, [[0, 1], [1, 0]]); // one-hot rows, V = 2
+ */
 export type TargetData = TensorLike | number[][] | number[] | Int32Array;
 
 export function isTensorLike(v: unknown): v is TensorLike {
@@ -92,7 +107,13 @@ function flatten(caller: string, arg: string, v: unknown, rank: number): { shape
   return { shape, data };
 }
 
-/** How `fit`, `evaluate` and `predict` find each sample's real steps in padded input. */
+/**
+ * How `fit`, `evaluate` and `predict` find each sample's real steps in padded input.
+ *
+ * @example
+ * const x = padSequences([[0.1, 0.2], [0.3, 0.4, 0.5]], { dtype: 'float32' }); // [2, 3], 'pre' padded
+ * model.predict(reshape(x, [2, 3, 1]), { lengths: [2, 3], padding: 'pre' }); // the padding step is skipped
+ */
 export interface SequenceArgs {
   /** Each sample's number of real steps, for padded tensors (0 ≤ length ≤ steps). */
   lengths?: ArrayLike<number>;

@@ -14,13 +14,22 @@ import type { RecurrentActivation } from './presets.js';
 
 // ---- TensorFlow.js Layers --------------------------------------------------------------------
 
-/** One entry of a tfjs weights manifest. */
+/**
+ * One entry of a tfjs weights manifest.
+ *
+ * @example
+ * toTfjsLayers(model).weightSpecs[0]; // { name: 'lstm/kernel', shape: [D, 4 * H], dtype: 'float32' }
+ */
 export interface TfjsWeightSpec {
+  /** The weight's name, e.g. 'lstm/kernel' (tfjs may prefix the layer's name: 'lstm_1/kernel'). */
   name: string;
+  /** The weight's shape, row-major. */
   shape: number[];
+  /** Element type; `fromTfjsLayers` accepts only 'float32'. */
   dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
   /** Quantized weights are refused by `fromTfjsLayers`. */
   quantization?: unknown;
+  /** tfjs's weight group name; ignored. */
   group?: string;
 }
 
@@ -28,32 +37,66 @@ export interface TfjsWeightSpec {
  * A TensorFlow.js Layers model in memory: `tf.io.fromMemory(artifacts)` loads it, and
  * `{ modelTopology, format, generatedBy, convertedBy, weightsManifest }` is its model.json with
  * `weightData` as the weights file (see `saveTfjsLayersFiles` in 'lstm-wasm/node').
+ *
+ * @example
+ * const artifacts: TfjsLayersArtifacts = toTfjsLayers(model);
+ * writeFileSync('model.json', tfjsModelJSON(artifacts));
+ * writeFileSync('weights.bin', new Uint8Array(artifacts.weightData));
  */
 export interface TfjsLayersArtifacts {
   /** Keras's JSON model description (snake_case, as Keras and tfjs write it). */
   modelTopology: Record<string, unknown>;
+  /** Always 'layers-model' (tfjs's model.json `format`). */
   format: 'layers-model';
+  /** 'lstm-wasm <version>'. */
   generatedBy: string;
+  /** Always null (not made by tensorflowjs_converter). */
   convertedBy: null;
   /** The weights in `weightData`'s order (what `tf.io.fromMemory` reads). */
   weightSpecs: TfjsWeightSpec[];
   /** model.json's manifest: the same specs, stored in one file named `paths[0]`. */
-  weightsManifest: Array<{ paths: string[]; weights: TfjsWeightSpec[] }>;
+  weightsManifest: Array<{
+    /** The weight files, relative to model.json: `[weightsPath]` ('weights.bin' by default). */
+    paths: string[];
+    /** The weights stored in those files, in order. */
+    weights: TfjsWeightSpec[];
+  }>;
   /** The weights, float32 little-endian, concatenated in `weightSpecs` order (weights.bin). */
   weightData: ArrayBuffer;
 }
 
-/** What `fromTfjsLayers` accepts: tfjs `ModelArtifacts` (from a save handler) or a parsed model.json plus its weights. */
+/**
+ * What `fromTfjsLayers` accepts: tfjs `ModelArtifacts` (from a save handler) or a parsed model.json plus its weights.
+ *
+ * @example
+ * const json = JSON.parse(readFileSync('model/model.json', 'utf8'));
+ * const source: TfjsLayersSource = { ...json, weightData: readFileSync('model/group1-shard1of1.bin') };
+ * const model = fromTfjsLayers(source);
+ */
 export interface TfjsLayersSource {
+  /** Keras's JSON model description: model.json's `modelTopology` (an object or its JSON text). */
   modelTopology: unknown;
+  /** The weights in `weightData`'s order, as tfjs `ModelArtifacts` carry them; or give `weightsManifest`. */
   weightSpecs?: TfjsWeightSpec[];
-  weightsManifest?: Array<{ paths?: string[]; weights: TfjsWeightSpec[] }>;
+  /** model.json's manifest; its groups' `weights`, in order, describe `weightData`. */
+  weightsManifest?: Array<{
+    /** The group's files (not read here: pass their bytes as `weightData`). */
+    paths?: string[];
+    /** The weights stored in the group, in order. */
+    weights: TfjsWeightSpec[];
+  }>;
   /** The weights: one buffer (weights.bin) or several (the manifest's shards, in order). */
   weightData: ArrayBuffer | ArrayBufferView | ArrayBuffer[];
   [key: string]: unknown;
 }
 
-/** Options of `fromTfjsLayers` and `fromPyTorchState`: those of `sequential` besides `layers`. */
+/**
+ * Options of `fromTfjsLayers` and `fromPyTorchState`: those of `sequential` besides `layers`.
+ *
+ * @example
+ * const args: ImportArgs = { preset: 'keras3', seed: 1 };
+ * const model = fromTfjsLayers(artifacts, args);
+ */
 export type ImportArgs = Omit<SequentialArgs, 'layers'>;
 
 const TFJS_ACT: Record<RecurrentActivation, string> = { hardSigmoid: 'hard_sigmoid', sigmoid: 'sigmoid' };
@@ -312,16 +355,36 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
 
 // ---- PyTorch -----------------------------------------------------------------------------------
 
-/** A tensor as plain data: row-major `data` of `shape` (from JSON, `data` may be a number array). */
+/**
+ * A tensor as plain data: row-major `data` of `shape` (from JSON, `data` may be a number array).
+ *
+ * @example
+ * const t: PlainTensor = toPyTorchState(model)['dense.bias'];
+ * t.shape; // [V]
+ */
 export interface PlainTensor {
+  /** Size of each dimension, PyTorch's `tensor.shape`. */
   shape: number[];
+  /** The values in row-major order (`tensor.flatten()`). */
   data: Float32Array;
 }
 
-/** A PyTorch state_dict as plain tensors, e.g. `{ 'lstm.weight_ih_l0': { shape: [4H, D], data } }`. */
+/**
+ * A PyTorch state_dict as plain tensors, e.g. `{ 'lstm.weight_ih_l0': { shape: [4H, D], data } }`.
+ *
+ * @example
+ * const state: PyTorchState = toPyTorchState(model);
+ * writeFileSync('state.json', JSON.stringify(state, (k, v) => (v instanceof Float32Array ? Array.from(v) : v)));
+ */
 export type PyTorchState = Record<string, PlainTensor>;
 
-/** Options of `toPyTorchState`: the attribute names of the modules in your nn.Module. */
+/**
+ * Options of `toPyTorchState`: the attribute names of the modules in your nn.Module.
+ *
+ * @example
+ * const names: PyTorchNames = { lstmName: 'rnn', denseName: 'head' };
+ * Object.keys(toPyTorchState(model, names)); // ['rnn.weight_ih_l0', ..., 'head.weight', 'head.bias']
+ */
 export interface PyTorchNames {
   /** The nn.LSTM's attribute name. Default 'lstm'. */
   lstmName?: string;
@@ -372,7 +435,13 @@ export function toPyTorchState(model: Sequential, args: PyTorchNames = {}): PyTo
   };
 }
 
-/** Options of `fromPyTorchState`. */
+/**
+ * Options of `fromPyTorchState`, besides those of `sequential` (`ImportArgs`).
+ *
+ * @example
+ * const args: FromPyTorchArgs = { timesteps: null, maskValue: 0, preset: 'keras3' };
+ * const model = fromPyTorchState(state, args);
+ */
 export interface FromPyTorchArgs extends ImportArgs {
   /** Steps per sample, or null (default) for any length. */
   timesteps?: number | null;

@@ -59,7 +59,12 @@ export async function loadModelFile(path: string): Promise<Sequential> {
  * @example
  * await saveTfjsLayersFiles(model, 'web/model');
  */
-export async function saveTfjsLayersFiles(model: Sequential, dir: string): Promise<{ modelJson: string; weightsBin: string }> {
+export async function saveTfjsLayersFiles(model: Sequential, dir: string): Promise<{
+  /** Path of the model.json written: `dir/model.json`. */
+  modelJson: string;
+  /** Path of the weights written: `dir/weights.bin`. */
+  weightsBin: string;
+}> {
   const c = 'saveTfjsLayersFiles()';
   checkPath(c, dir);
   const a = toTfjsLayers(model);

@@ -11,86 +11,196 @@ import { M, paramShapes } from './layout.js';
 import { kernels } from './wasm.js';
 import { Sequential, LOSSES, METRIC_NAMES, type CompileArgs, type LossName, type MetricName } from './model.js';
 
-/** Name in every saved model's `format` field. */
+/**
+ * Name in every saved model's `format` field.
+ *
+ * @example
+ * model.save().json.format === FORMAT; // true
+ */
 export const FORMAT = 'lstm-wasm/model';
-/** The format this library writes and the only one it reads. Bumped on any incompatible change. */
+/**
+ * The format this library writes and the only one it reads. Bumped on any incompatible change.
+ *
+ * @example
+ * decodeModel(bytes).json.formatVersion === FORMAT_VERSION; // else loadModel refuses it
+ */
 export const FORMAT_VERSION = 1;
-/** This library's version (package.json's; a test keeps them equal), recorded in every save. */
+/**
+ * This library's version (package.json's; a test keeps them equal), recorded in every save.
+ *
+ * @example
+ * console.log(`lstm-wasm ${LIBRARY_VERSION}`);
+ */
 export const LIBRARY_VERSION = '0.1.0';
 
 /** The container's first 8 bytes: "LSTMWASM". */
 const MAGIC = [0x4c, 0x53, 0x54, 0x4d, 0x57, 0x41, 0x53, 0x4d];
 const HEADER_BYTES = 24; // magic(8) version(4) jsonBytes(4) jsonCrc(4) weightBytes(4)
 
-/** One tensor in the binary part: `byteLength` bytes at `byteOffset`, little-endian, row-major. */
+/**
+ * One tensor in the binary part: `byteLength` bytes at `byteOffset`, little-endian, row-major.
+ *
+ * @example
+ * const saved = model.save();
+ * const t = saved.json.weights.tensors[0]; // lstm/kernel
+ * const kernel = new Float32Array(saved.weights, t.byteOffset, t.byteLength / 4);
+ */
 export interface SavedTensor {
   /** `lstm/kernel` ... `dense/bias` (the weights), `adam/m/<weight>`, `adam/v/<weight>`, `fit/order`. */
   name: string;
+  /** 'float32' (weights, optimizer moments) or 'int32' (`fit/order`). */
   dtype: 'float32' | 'int32';
+  /** The tensor's shape, as `getWeights()` gives it. */
   shape: number[];
+  /** Start in the binary part, in bytes (a multiple of 4). */
   byteOffset: number;
+  /** Length in bytes: 4 times the product of `shape`. */
   byteLength: number;
 }
 
-/** A layer as saved: the factory's name and the options it was given (tfjs casing). */
+/**
+ * A layer as saved: the factory's name and the options it was given (tfjs casing).
+ *
+ * @example
+ * model.save().json.model.layers[0]; // { className: 'LSTM', config: { units: 32, inputShape: [5, 1] } }
+ */
 export interface SavedLayer {
+  /** The factory: 'Masking' (`masking`), 'LSTM' (`lstm`) or 'Dense' (`dense`). */
   className: 'Masking' | 'LSTM' | 'Dense';
+  /** The factory's options, as given. */
   config: Record<string, unknown>;
 }
 
-/** The JSON half of a saved model. Plain JSON: `JSON.parse(JSON.stringify(json))` loads the same. */
+/**
+ * The JSON half of a saved model. Plain JSON: `JSON.parse(JSON.stringify(json))` loads the same.
+ *
+ * @example
+ * const { json } = model.save({ metadata: { dataset: 'alphabet' } });
+ * json.model.resolved.H; // the LSTM's units
+ * json.metadata;         // { dataset: 'alphabet' }
+ */
 export interface SavedModelJSON {
+  /** Always `FORMAT`, 'lstm-wasm/model'. */
   format: typeof FORMAT;
+  /** The format's version, `FORMAT_VERSION` when written by this library. */
   formatVersion: number;
   /** The lstm-wasm that wrote it. */
   libraryVersion: string;
+  /** The architecture and construction options. */
   model: {
+    /** Always 'Sequential'. */
     className: 'Sequential';
     /** The layer factories' options, as given (maskValue ±Infinity saved as the strings 'Infinity'/'-Infinity'). */
     layers: SavedLayer[];
+    /** The preset's name. */
     preset: PresetName;
+    /** The kernel set: 'simd' or 'scalar'. */
     kernels: 'simd' | 'scalar';
     /** The construction seed, or null when the model was given a generator object. */
     seed: number | null;
     /** What the options resolved to (preset plus overrides): informative, and checked on load. */
-    resolved: { T: number | null; D: number; H: number; V: number; recurrentActivation: string; orthogonalMethod: string; adamEpsilon: number; lossEpsilon: number; accuracyKey: string };
+    resolved: {
+      /** Steps per sample, or null for any length. */
+      T: number | null;
+      /** Features per step. */
+      D: number;
+      /** LSTM units. */
+      H: number;
+      /** Output units. */
+      V: number;
+      /** 'hardSigmoid' or 'sigmoid'. */
+      recurrentActivation: string;
+      /** The orthogonal initializer's method: 'svd' or 'qr'. */
+      orthogonalMethod: string;
+      /** The preset's Adam ε̂. */
+      adamEpsilon: number;
+      /** The preset's cross-entropy clip ε. */
+      lossEpsilon: number;
+      /** 'acc' or 'accuracy'. */
+      accuracyKey: string;
+    };
   };
   /** compile()'s arguments, or null if the model was never compiled. */
   compile: null | {
+    /** The loss name, as given. */
     loss: string;
     /** The factory (adam, sgd, rmsprop) and its resolved options; an epsilon left to the preset is null. */
-    optimizer: { className: 'Adam' | 'SGD' | 'RMSprop'; config: Record<string, number | boolean | null> };
+    optimizer: {
+      /** 'Adam', 'SGD' or 'RMSprop'. */
+      className: 'Adam' | 'SGD' | 'RMSprop';
+      /** The factory's resolved options. */
+      config: Record<string, number | boolean | null>;
+    };
+    /** The metric names, as given. */
     metrics: string[];
   };
   /** Adam's step count t; m and v are in the binary part. Null: saved without optimizer state. */
-  optimizer: null | { step: number };
+  optimizer: null | {
+    /** Updates made so far (Adam's t). */
+    step: number;
+  };
   /** The model's generator (initialisation, fit's shuffling), to continue its stream exactly. */
   rng: RngState;
   /** The last shuffling fit: epochs it finished and its sample count; its order is `fit/order`. */
-  fit: null | { epochs: number; samples: number };
+  fit: null | {
+    /** Epochs the fit finished (its last epoch index + 1). */
+    epochs: number;
+    /** Its training sample count; resuming needs the same count. */
+    samples: number;
+  };
   /** The binary part: its length, CRC-32 and tensors. */
-  weights: { byteLength: number; crc32: string; tensors: SavedTensor[] };
+  weights: {
+    /** Length of the binary part in bytes. */
+    byteLength: number;
+    /** CRC-32 of the binary part, 8 lowercase hex digits. */
+    crc32: string;
+    /** Where each tensor is in the binary part. */
+    tensors: SavedTensor[];
+  };
   /** The caller's JSON-able data from `save({ metadata })`. */
   metadata?: unknown;
 }
 
-/** What `model.save()` returns: the description and the binary part. */
+/**
+ * What `model.save()` returns: the description and the binary part.
+ *
+ * @example
+ * const saved: SavedModel = model.save();
+ * const copy = loadModel({ json: JSON.stringify(saved.json), weights: saved.weights });
+ */
 export interface SavedModel {
+  /** Architecture, options, compile settings and training state, as plain JSON. */
   json: SavedModelJSON;
+  /** The tensors listed in `json.weights.tensors`, little-endian. */
   weights: ArrayBuffer;
 }
 
 /**
  * What `loadModel` and `model.loadWeights` accept: `save()` output (its `json` may also be a
  * JSON string, its `weights` any byte view), or the one-file container from `encodeModel`.
+ *
+ * @example
+ * const source: ModelSource = await readFile('letters.lstm'); // a Buffer is an ArrayBufferView
+ * const model = loadModel(source);
  */
 export type ModelSource =
   | SavedModel
-  | { json: SavedModelJSON | string; weights: ArrayBuffer | ArrayBufferView }
+  | {
+      /** `SavedModelJSON`, or its JSON text. */
+      json: SavedModelJSON | string;
+      /** The binary part, as a buffer or any byte view. */
+      weights: ArrayBuffer | ArrayBufferView;
+    }
   | ArrayBuffer
   | ArrayBufferView;
 
-/** Options of `save`. */
+/**
+ * Options of `save` (and of the helpers that save: `downloadModel`, `saveModelIndexedDB`,
+ * `saveModelFile`).
+ *
+ * @example
+ * const shipped = model.save({ includeOptimizer: false, metadata: { trainedOn: '2024-05-01' } });
+ */
 export interface SaveArgs {
   /**
    * Keep the training state, Adam's m, v and step and fit's sample order, so training resumes
@@ -575,7 +685,13 @@ export function loadWeightsInto(model: Sequential, source: ModelSource): void {
 
 // ---- browsers: IndexedDB and downloads ---------------------------------------------------------------
 
-/** Options of the IndexedDB helpers. */
+/**
+ * Options of the IndexedDB helpers.
+ *
+ * @example
+ * await saveModelIndexedDB(model, 'letters', { dbName: 'my-app', includeOptimizer: false });
+ * const again = await loadModelIndexedDB('letters', { dbName: 'my-app' });
+ */
 export interface IndexedDBArgs extends SaveArgs {
   /** Database name. Default 'lstm-wasm'. */
   dbName?: string;

@@ -6,6 +6,10 @@ import type { RecurrentActivation } from './presets.js';
 /**
  * Options of `lstm`, as Keras's `LSTM` in tfjs casing. Options left out take the model's preset
  * (see `sequential`).
+ *
+ * @example
+ * const args: LSTMArgs = { units: 32, inputShape: [null, 1], recurrentActivation: 'sigmoid' };
+ * lstm(args);
  */
 export interface LSTMArgs {
   /** Number of units H. */
@@ -26,7 +30,13 @@ export interface LSTMArgs {
   returnSequences?: false;
 }
 
-/** Options of `dense`, as Keras's `Dense`. */
+/**
+ * Options of `dense`, as Keras's `Dense`.
+ *
+ * @example
+ * const args: DenseArgs = { units: 26, activation: 'softmax' };
+ * dense(args);
+ */
 export interface DenseArgs {
   /** Number of output units V. */
   units: number;
@@ -37,11 +47,23 @@ export interface DenseArgs {
   activation?: DenseActivation;
 }
 
-/** The output activations of `dense`. */
+/**
+ * The output activations of `dense`.
+ *
+ * @example
+ * const activation: DenseActivation = 'sigmoid';
+ * dense({ units: 1, activation });
+ */
 export type DenseActivation = 'softmax' | 'linear' | 'sigmoid' | 'tanh' | 'relu';
 export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['softmax', 'linear', 'sigmoid', 'tanh', 'relu'];
 
-/** Options of `masking`, as Keras's `Masking`. */
+/**
+ * Options of `masking`, as Keras's `Masking`.
+ *
+ * @example
+ * const args: MaskingArgs = { maskValue: -1, inputShape: [null, 1] };
+ * masking(args);
+ */
 export interface MaskingArgs {
   /** A step whose features all equal this value is skipped. Default 0. */
   maskValue?: number;
@@ -49,9 +71,53 @@ export interface MaskingArgs {
   inputShape?: [number | null, number];
 }
 
-export interface MaskingLayer { readonly className: 'Masking'; readonly config: Readonly<{ maskValue: number; inputShape?: [number | null, number] }> }
-export interface LSTMLayer { readonly className: 'LSTM'; readonly config: Readonly<LSTMArgs> }
-export interface DenseLayer { readonly className: 'Dense'; readonly config: Readonly<DenseArgs> }
+/**
+ * What `masking` returns: plain, checked configuration (no weights), passed to `sequential`.
+ *
+ * @example
+ * masking({ maskValue: 0 }).config.maskValue; // 0
+ */
+export interface MaskingLayer {
+  /** Keras's class name, 'Masking'. */
+  readonly className: 'Masking';
+  /** The checked options, `maskValue` resolved (default 0). */
+  readonly config: Readonly<{
+    /** A step whose features all equal this value is skipped. */
+    maskValue: number;
+    /** [timesteps, features] when given; timesteps null accepts any length. */
+    inputShape?: [number | null, number];
+  }>;
+}
+/**
+ * What `lstm` returns: plain, checked configuration (the weights live in the model), passed to `sequential`.
+ *
+ * @example
+ * lstm({ units: 32, inputShape: [5, 1] }).config.units; // 32
+ */
+export interface LSTMLayer {
+  /** Keras's class name, 'LSTM'. */
+  readonly className: 'LSTM';
+  /** The options as given (checked); those left out take the model's preset. */
+  readonly config: Readonly<LSTMArgs>;
+}
+/**
+ * What `dense` returns: plain, checked configuration (the weights live in the model), passed to `sequential`.
+ *
+ * @example
+ * dense({ units: 26, activation: 'softmax' }).className; // 'Dense'
+ */
+export interface DenseLayer {
+  /** Keras's class name, 'Dense'. */
+  readonly className: 'Dense';
+  /** The options as given (checked); a left-out activation means 'softmax'. */
+  readonly config: Readonly<DenseArgs>;
+}
+/**
+ * Any layer factory's result: `sequential` takes `[lstm, dense]` or `[masking, lstm, dense]`.
+ *
+ * @example
+ * const layers: Layer[] = [masking({ inputShape: [null, 1] }), lstm({ units: 32 }), dense({ units: 26 })];
+ */
 export type Layer = MaskingLayer | LSTMLayer | DenseLayer;
 
 const LSTM_KEYS = ['units', 'inputShape', 'recurrentActivation', 'activation', 'unitForgetBias', 'kernelInitializer', 'recurrentInitializer', 'returnSequences'] as const;
@@ -127,7 +193,13 @@ export function dense(args: DenseArgs): DenseLayer {
   return { className: 'Dense', config: { ...args } };
 }
 
-/** Keras 2's gradient clipping, accepted by every optimizer; give at most one. */
+/**
+ * Keras 2's gradient clipping, accepted by every optimizer; give at most one.
+ *
+ * @example
+ * adam({ clipnorm: 1 });
+ * sgd({ learningRate: 0.1, clipvalue: 0.5 });
+ */
 export interface ClipArgs {
   /** Each weight tensor's gradient g becomes g·clipnorm/max(‖g‖, clipnorm) (tf.clip_by_norm), before the update. */
   clipnorm?: number;
@@ -135,24 +207,67 @@ export interface ClipArgs {
   clipvalue?: number;
 }
 
-/** Options of `adam`; `epsilon` defaults to the model's preset (1e-8 in Keras 2, 1e-7 in Keras 3). */
+/**
+ * Options of `adam`, as Keras's `Adam`; `epsilon` defaults to the model's preset (1e-8 in Keras 2,
+ * 1e-7 in Keras 3).
+ *
+ * @example
+ * const args: AdamArgs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999 };
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(args) });
+ */
 export interface AdamArgs extends ClipArgs {
+  /** Step size lr. Default 0.001. */
   learningRate?: number;
+  /** Decay β1 of the first-moment mean m, in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Decay β2 of the second-moment mean v, in [0, 1). Default 0.999. */
   beta2?: number;
   /** ε̂ of Keras's form θ -= lr_t·m/(√v + ε̂). */
   epsilon?: number;
 }
 
-/** The clipping options as resolved (present only when given). */
-export type ClipConfig = { clipnorm?: number; clipvalue?: number };
+/**
+ * The clipping options as resolved (present only when given).
+ *
+ * @example
+ * adam({ clipnorm: 1 }).config.clipnorm; // 1
+ */
+export type ClipConfig = {
+  /** As `ClipArgs.clipnorm`. */
+  clipnorm?: number;
+  /** As `ClipArgs.clipvalue`. */
+  clipvalue?: number;
+};
 
+/**
+ * What `adam` returns: the resolved options, passed to `compile`.
+ *
+ * @example
+ * adam().config; // { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: undefined }
+ */
 export interface AdamOptimizer {
+  /** Keras's class name, 'Adam'. */
   readonly className: 'Adam';
-  readonly config: Readonly<{ learningRate: number; beta1: number; beta2: number; epsilon: number | undefined } & ClipConfig>;
+  /** Every option with its default filled in, plus any clipping. */
+  readonly config: Readonly<{
+    /** Step size lr. */
+    learningRate: number;
+    /** First-moment decay β1. */
+    beta1: number;
+    /** Second-moment decay β2. */
+    beta2: number;
+    /** ε̂, or undefined to take the model's preset. */
+    epsilon: number | undefined;
+  } & ClipConfig>;
 }
 
-/** Options of `sgd`, as Keras's `SGD`. */
+/**
+ * Options of `sgd`, as Keras's `SGD`.
+ *
+ * @example
+ * const args: SGDArgs = { learningRate: 0.1, momentum: 0.9, nesterov: true };
+ * model.compile({ loss: 'mse', optimizer: sgd(args) });
+ */
 export interface SGDArgs extends ClipArgs {
   /** Default 0.01. */
   learningRate?: number;
@@ -162,12 +277,33 @@ export interface SGDArgs extends ClipArgs {
   nesterov?: boolean;
 }
 
+/**
+ * What `sgd` returns: the resolved options, passed to `compile`.
+ *
+ * @example
+ * sgd().config; // { learningRate: 0.01, momentum: 0, nesterov: false }
+ */
 export interface SGDOptimizer {
+  /** Keras's class name, 'SGD'. */
   readonly className: 'SGD';
-  readonly config: Readonly<{ learningRate: number; momentum: number; nesterov: boolean } & ClipConfig>;
+  /** Every option with its default filled in, plus any clipping. */
+  readonly config: Readonly<{
+    /** Step size lr. */
+    learningRate: number;
+    /** Momentum μ (0: plain gradient descent). */
+    momentum: number;
+    /** Nesterov momentum. */
+    nesterov: boolean;
+  } & ClipConfig>;
 }
 
-/** Options of `rmsprop`, as Keras's `RMSprop`. */
+/**
+ * Options of `rmsprop`, as Keras's `RMSprop`.
+ *
+ * @example
+ * const args: RMSpropArgs = { learningRate: 0.001, rho: 0.9 };
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer: rmsprop(args) });
+ */
 export interface RMSpropArgs extends ClipArgs {
   /** Default 0.001. */
   learningRate?: number;
@@ -181,12 +317,37 @@ export interface RMSpropArgs extends ClipArgs {
   centered?: boolean;
 }
 
+/**
+ * What `rmsprop` returns: the resolved options, passed to `compile`.
+ *
+ * @example
+ * rmsprop().config; // { learningRate: 0.001, rho: 0.9, epsilon: undefined, momentum: 0, centered: false }
+ */
 export interface RMSpropOptimizer {
+  /** Keras's class name, 'RMSprop'. */
   readonly className: 'RMSprop';
-  readonly config: Readonly<{ learningRate: number; rho: number; epsilon: number | undefined; momentum: number; centered: boolean } & ClipConfig>;
+  /** Every option with its default filled in, plus any clipping. */
+  readonly config: Readonly<{
+    /** Step size lr. */
+    learningRate: number;
+    /** Decay ρ of the mean square. */
+    rho: number;
+    /** ε, or undefined to take the model's preset. */
+    epsilon: number | undefined;
+    /** Momentum μ (keras3 preset only; 0: none). */
+    momentum: number;
+    /** Centered second moment (keras3 preset only). */
+    centered: boolean;
+  } & ClipConfig>;
 }
 
-/** Any optimizer factory's result. */
+/**
+ * Any optimizer factory's result: what `compile`'s `optimizer` takes besides a name.
+ *
+ * @example
+ * const optimizer: Optimizer = useSgd ? sgd({ learningRate: 0.1 }) : adam();
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer });
+ */
 export type Optimizer = AdamOptimizer | SGDOptimizer | RMSpropOptimizer;
 
 const CLIP_KEYS = ['clipnorm', 'clipvalue'] as const;

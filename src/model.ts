@@ -13,12 +13,29 @@ import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
 import { loadWeightsInto, saveModel, type ModelSource, type SaveArgs, type SavedModel } from './io.js';
 
-/** A weight tensor with its Keras name (`lstm/kernel`, ...). */
+/**
+ * A weight tensor with its Keras name (`lstm/kernel`, ...), as `getWeights` returns it.
+ *
+ * @example
+ * const [kernel] = model.getWeights();
+ * kernel.name;  // 'lstm/kernel'
+ * kernel.shape; // [D, 4 * H]
+ */
 export interface NamedTensor extends Tensor {
+  /** The Keras weight name: `lstm/kernel`, `lstm/recurrent_kernel`, `lstm/bias`, `dense/kernel` or `dense/bias`. */
   readonly name: string;
 }
 
-/** Options of `sequential`. */
+/**
+ * Options of `sequential`.
+ *
+ * @example
+ * const args: SequentialArgs = {
+ *   seed: 7, rng: 'numpy', preset: 'keras2',
+ *   layers: [lstm({ units: 32, inputShape: [5, 1] }), dense({ units: 26, activation: 'softmax' })],
+ * };
+ * const model = sequential(args);
+ */
 export interface SequentialArgs {
   /** `[lstm(...), dense(...)]`, optionally with `masking(...)` first. */
   layers: Layer[];
@@ -32,7 +49,12 @@ export interface SequentialArgs {
   kernels?: 'simd' | 'scalar';
 }
 
-/** The losses `compile` accepts (camelCase, Keras's snake_case, and 'mse'/'mae'). */
+/**
+ * The losses `compile` accepts (camelCase, Keras's snake_case, and 'mse'/'mae').
+ *
+ * @example
+ * const loss: LossName = 'sparse_categorical_crossentropy'; // same as 'sparseCategoricalCrossentropy'
+ */
 export type LossName =
   | 'categoricalCrossentropy' | 'categorical_crossentropy'
   | 'sparseCategoricalCrossentropy' | 'sparse_categorical_crossentropy'
@@ -51,7 +73,12 @@ export const LOSSES: Readonly<Record<LossName, number>> = {
 // Dense activation -> descriptor code (train.ts slot 39).
 const HEADS = { softmax: 0, linear: 1, sigmoid: 2, tanh: 3, relu: 4 } as const;
 
-/** The metrics `compile` accepts. */
+/**
+ * The metrics `compile` accepts.
+ *
+ * @example
+ * model.compile({ loss: 'mse', metrics: ['mae'] });
+ */
 export type MetricName = 'accuracy' | 'acc' | 'mae' | 'mse' | 'mean_absolute_error' | 'mean_squared_error';
 // Metric name -> its sum's index in the stats block, and its Keras 2.0 log key.
 const METRICS: Record<MetricName, [number, string]> = {
@@ -61,7 +88,13 @@ const METRICS: Record<MetricName, [number, string]> = {
 };
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
-/** Options of `compile`. */
+/**
+ * Options of `compile`.
+ *
+ * @example
+ * const args: CompileArgs = { loss: 'categoricalCrossentropy', optimizer: adam({ learningRate: 0.01 }), metrics: ['accuracy'] };
+ * model.compile(args);
+ */
 export interface CompileArgs {
   /**
    * 'categoricalCrossentropy' (one-hot targets, softmax head), 'sparseCategoricalCrossentropy'
@@ -79,12 +112,27 @@ export interface CompileArgs {
   metrics?: MetricName[];
 }
 
+/**
+ * Options of `evaluate`, as Keras's; `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`).
+ *
+ * @example
+ * const [loss, acc] = model.evaluate(x, y, { batchSize: 32, verbose: 0 });
+ */
 export interface EvaluateArgs extends SequenceArgs {
+  /** Accepted as Keras's (a positive integer); the result does not depend on it: all samples run in one pass. */
   batchSize?: number;
+  /** Accepted as Keras's (0 or 1); `evaluate` prints nothing either way. */
   verbose?: 0 | 1;
 }
 
+/**
+ * Options of `predict`, as Keras's; `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`).
+ *
+ * @example
+ * const probs = model.predict(padded, { lengths: [3, 5], padding: 'pre' });
+ */
 export interface PredictArgs extends SequenceArgs {
+  /** Accepted as Keras's (a positive integer); the result does not depend on it: all samples run in one pass. */
   batchSize?: number;
 }
 
@@ -102,23 +150,51 @@ export function sequential(args: SequentialArgs): Sequential {
   return new Sequential(args);
 }
 
+/**
+ * A model of one LSTM layer feeding one Dense output layer (optionally behind a Masking layer),
+ * as Keras's `Sequential`; its weights live in WebAssembly memory. Made by `sequential(args)`
+ * (or `new Sequential(args)`), `loadModel`, `fromTfjsLayers` or `fromPyTorchState`; needs
+ * `await ready()` first. Call `dispose()` to free its memory.
+ *
+ * @example
+ * await ready();
+ * const model = sequential({ layers: [lstm({ units: 32, inputShape: [5, 1] }), dense({ units: 26, activation: 'softmax' })] });
+ * model.compile({ loss: 'categoricalCrossentropy', optimizer: adam(), metrics: ['accuracy'] });
+ * await model.fit(x, y, { epochs: 100, verbose: 0 });
+ * const probs = model.predict(x); // Tensor [samples, 26]
+ */
 export class Sequential {
   /** The model's generator: initialisation, then fit's shuffling. */
   readonly rng: Rng;
   /** The resolved semantics (preset plus overrides). */
   readonly preset: Readonly<Preset>;
+  /** The `masking(...)` layer given first, or null without one. */
   readonly maskingLayer: MaskingLayer | null;
+  /** The LSTM layer, as `lstm(...)` made it (its checked options in `config`). */
   readonly lstmLayer: LSTMLayer;
+  /** The Dense output layer, as `dense(...)` made it (its checked options in `config`). */
   readonly denseLayer: DenseLayer;
-  /** Steps per sample T (null: any), features D, units H, classes V. */
+  /** Steps per sample T from `inputShape[0]`, or null when any length is accepted. */
   readonly T: number | null;
+  /** Features per step D, from `inputShape[1]`. */
   readonly D: number;
+  /** LSTM units H. */
   readonly H: number;
+  /** Output units V (classes with a softmax head). */
   readonly V: number;
   /** @internal */ arena: ModelArena | null;
   /** @internal */ compiled: { accuracy: boolean; accuracyKey: string; sparse: boolean; metricStats: Array<[string, number]>; args: { loss: string; optimizer: Optimizer; metrics: string[] } } | null = null;
   /** The resolved construction options: layers, preset name, kernels (what a saved model records). */
-  readonly config: Readonly<{ layers: Layer[]; preset: PresetName; kernels: 'simd' | 'scalar'; seed: number | null }>;
+  readonly config: Readonly<{
+    /** The layers as given to `sequential`, masking included. */
+    layers: Layer[];
+    /** The preset's name: 'keras2' or 'keras3'. */
+    preset: PresetName;
+    /** The kernel set in use: 'simd' or 'scalar'. */
+    kernels: 'simd' | 'scalar';
+    /** The construction seed, or null when the model was given a generator object. */
+    seed: number | null;
+  }>;
   /** @internal */ busy: string | null = null;
   /**
    * @internal Where the last shuffling `fit` left the sample order (the permutation its last
@@ -368,7 +444,12 @@ export class Sequential {
    * @example
    * const { loss, grads } = model.computeGradients(x, y);
    */
-  computeGradients(x: InputData, y: TargetData, args: SequenceArgs = {}): { loss: number; grads: NamedTensor[] } {
+  computeGradients(x: InputData, y: TargetData, args: SequenceArgs = {}): {
+    /** Mean loss over the samples. */
+    loss: number;
+    /** d loss / d weight, one tensor per weight in `getWeights()` order and shapes. */
+    grads: NamedTensor[];
+  } {
     const c = 'computeGradients()';
     checkKeys(c, args, ['lengths', 'padding']);
     const a = this.idle(c);
@@ -489,7 +570,12 @@ export class Sequential {
     loadWeightsInto(this, source);
   }
 
-  /** Frees the model's WASM memory for reuse; the model can no longer be used. */
+  /**
+   * Frees the model's WASM memory for reuse; the model can no longer be used (StateError).
+   *
+   * @example
+   * model.dispose();
+   */
   dispose(): void {
     this.idle('dispose()');
     this.arena?.dispose();

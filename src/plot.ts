@@ -4,10 +4,19 @@ import type { History } from './callbacks.js';
 import { ValueError } from './errors.js';
 import { checkKeys, intOption } from './options.js';
 
-/** Options of `trainingCurveSvg`. */
+/**
+ * Options of `trainingCurveSvg`.
+ *
+ * @example
+ * const args: PlotArgs = { width: 960, height: 480, title: 'LSTM(32)', description: 'npm start -- --epochs 500' };
+ * trainingCurveSvg(history, args);
+ */
 export interface PlotArgs {
+  /** Width of the SVG in pixels, an integer in [200, 10000]. Default 720. */
   width?: number;
+  /** Height of the SVG in pixels, an integer in [120, 10000]. Default 360. */
   height?: number;
+  /** Heading above the plot. Default none. */
   title?: string;
   /** Text for the SVG's <desc> element (e.g. the command that made it). */
   description?: string;

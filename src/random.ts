@@ -12,11 +12,23 @@
 import seedrandom from 'seedrandom';
 import { ConfigError, ValueError } from './errors.js';
 
-/** Which bit source a generator uses. */
+/**
+ * Which bit source a generator uses: 'seedrandom' (ARC4, {@link SeededRandom}) or 'numpy'
+ * (MT19937, {@link NumpyRandomState}).
+ *
+ * @example
+ * const rng = createRng(7, 'numpy' satisfies RngKind);
+ */
 export type RngKind = 'seedrandom' | 'numpy';
 
-/** Checkpoint of a {@link NumpyRandomState}. `mt`/`index` equal numpy's `get_state()[1]`/`[2]`. */
+/**
+ * Checkpoint of a {@link NumpyRandomState}. `mt`/`index` equal numpy's `get_state()[1]`/`[2]`.
+ *
+ * @example
+ * const state = new NumpyRandomState(7).getState(); // { kind: 'numpy', mt: [...624 words], index: 624, gauss: null }
+ */
 export interface NumpyRngState {
+  /** Always 'numpy'. */
   kind: 'numpy';
   /** The 624 MT19937 words (uint32). */
   mt: number[];
@@ -26,24 +38,59 @@ export interface NumpyRngState {
   gauss: number | null;
 }
 
-/** Checkpoint of a {@link SeededRandom}: seedrandom's ARC4 state plus the cached gaussian. */
+/**
+ * Checkpoint of a {@link SeededRandom}: seedrandom's ARC4 state plus the cached gaussian.
+ *
+ * @example
+ * const state = new SeededRandom(42).getState(); // { kind: 'seedrandom', arc4: { i, j, S }, gauss: null }
+ */
 export interface SeedrandomRngState {
+  /** Always 'seedrandom'. */
   kind: 'seedrandom';
-  arc4: { i: number; j: number; S: number[] };
+  /** seedrandom's ARC4 state, as its `state()` returns it. */
+  arc4: {
+    /** First index, in [0, 256). */
+    i: number;
+    /** Second index, in [0, 256). */
+    j: number;
+    /** The 256-byte permutation. */
+    S: number[];
+  };
+  /** The cached second polar Box-Muller value, or null. */
   gauss: number | null;
 }
 
-/** A plain JSON-able generator checkpoint. */
+/**
+ * A plain JSON-able generator checkpoint, as `getState()` returns it.
+ *
+ * @example
+ * const state: RngState = JSON.parse(JSON.stringify(rng.getState()));
+ * rng.setState(state);
+ */
 export type RngState = NumpyRngState | SeedrandomRngState;
 
-/** Anything indexable and writable in place: `T[]`, `Int32Array`, `Float32Array`, ... */
+/**
+ * Anything indexable and writable in place: `T[]`, `Int32Array`, `Float32Array`, ...
+ *
+ * @example
+ * createRng(1).shuffle(new Int32Array([0, 1, 2, 3]));
+ */
 export interface MutableArrayLike<T> {
+  /** Number of elements. */
   length: number;
   [index: number]: T;
 }
 
-/** The method surface every generator offers; numpy's legacy `RandomState` names and semantics. */
+/**
+ * The method surface every generator offers; numpy's legacy `RandomState` names and semantics.
+ *
+ * @example
+ * const rng: Rng = createRng(7, 'numpy');
+ * rng.randint(0, 26);                 // as np.random.randint(0, 26)
+ * rng.shuffle([0, 1, 2, 3, 4]);       // as np.random.shuffle, in place
+ */
 export interface Rng {
+  /** The bit source: 'seedrandom' or 'numpy'. */
   readonly kind: RngKind;
   /** Next raw 32-bit output, in [0, 2^32). */
   nextUint32(): number;
@@ -206,6 +253,13 @@ abstract class RngBase implements Rng {
     return v;
   }
 
+  /**
+   * Integer in [lo, hi), or [0, lo) when `hi` is omitted, as numpy's legacy `randint` draws it
+   * (masked rejection). ValueError when lo >= hi.
+   *
+   * @example
+   * new NumpyRandomState(7).randint(0, 24); // np.random.seed(7); np.random.randint(0, 24)
+   */
   randint(lo: number, hi?: number): number {
     let low = lo;
     let high = hi;
@@ -242,11 +296,24 @@ abstract class RngBase implements Rng {
     return f * x2;
   }
 
+  /**
+   * One normal draw `loc + scale * gauss()` (numpy's legacy polar method; draws come in pairs,
+   * the second cached). Defaults loc 0, scale 1; ValueError when scale < 0.
+   *
+   * @example
+   * createRng(7, 'numpy').normal(0, 0.05); // as np.random.normal(0, 0.05)
+   */
   normal(loc = 0, scale = 1): number {
     if (!(scale >= 0)) throw new ValueError(`normal(): scale must be >= 0, got ${String(scale)}`);
     return loc + scale * this.gaussian();
   }
 
+  /**
+   * `n` normal draws in order, as `n` calls of `normal(loc, scale)`.
+   *
+   * @example
+   * createRng(7, 'numpy').normalArray(3); // Float64Array of 3, as np.random.normal(size=3)
+   */
   normalArray(n: number, loc = 0, scale = 1): Float64Array {
     if (!Number.isInteger(n) || n < 0) throw new ValueError(`normalArray(): n must be a non-negative integer, got ${String(n)}`);
     if (!(scale >= 0)) throw new ValueError(`normalArray(): scale must be >= 0, got ${String(scale)}`);
@@ -255,6 +322,12 @@ abstract class RngBase implements Rng {
     return out;
   }
 
+  /**
+   * Shuffles `arr` in place (Fisher-Yates from the end, numpy's legacy `shuffle`) and returns it.
+   *
+   * @example
+   * const order = createRng(7, 'numpy').shuffle([0, 1, 2, 3, 4]); // as np.random.shuffle
+   */
   shuffle<A extends MutableArrayLike<unknown>>(arr: A): A {
     if (arr === null || typeof arr !== 'object' || !Number.isInteger(arr.length)) {
       throw new ValueError(`shuffle(): expected an array or typed array, got ${String(arr)}`);
@@ -291,6 +364,7 @@ const LOWER_MASK = 0x7fffffff;
  * rs.randint(10);  // next draw of np.random.randint(10)
  */
 export class NumpyRandomState extends RngBase {
+  /** Always 'numpy'. */
   readonly kind = 'numpy' as const;
   private readonly mt = new Uint32Array(MT_N);
   private index = MT_N;
@@ -396,6 +470,7 @@ export class NumpyRandomState extends RngBase {
  * rng.randint(0, 6); // same value every run
  */
 export class SeededRandom extends RngBase {
+  /** Always 'seedrandom'. */
   readonly kind = 'seedrandom' as const;
   private prng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
 

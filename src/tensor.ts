@@ -5,9 +5,17 @@
 import { ShapeError, ValueError } from './errors.js';
 import { describe } from './options.js';
 
-/** A dense float32 tensor: row-major data plus shape. */
+/**
+ * A dense float32 tensor: row-major data plus shape, a plain object (no methods, nothing to dispose).
+ *
+ * @example
+ * const x: Tensor = { shape: [2, 3, 1], data: new Float32Array(6) }; // 2 samples, 3 steps, 1 feature
+ * model.predict(x).shape; // [2, V]
+ */
 export interface Tensor {
+  /** Size of each dimension, outermost first; the product is `data.length`. */
   readonly shape: number[];
+  /** The values in row-major order: element [i, j] of shape [R, C] is `data[i * C + j]`. */
   readonly data: Float32Array;
   /**
    * Set by `padSequences`: each sequence's true length and the side padded. `reshape`, `divide`
@@ -17,9 +25,16 @@ export interface Tensor {
   readonly padded?: PaddingInfo;
 }
 
-/** Where the real steps of padded sequences are. */
+/**
+ * Where the real steps of padded sequences are (a tensor's `padded`, set by `padSequences`).
+ *
+ * @example
+ * padSequences([[1], [2, 3]]).padded; // { lengths: Int32Array [1, 2], padding: 'pre' }
+ */
 export interface PaddingInfo {
+  /** Each sequence's number of real steps, after any truncation. */
   readonly lengths: Int32Array;
+  /** The side that holds the padding: 'pre' (the start) or 'post' (the end). */
   readonly padding: 'pre' | 'post';
 }
 

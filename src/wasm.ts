@@ -70,7 +70,12 @@ export function ready(): Promise<void> {
   return pending;
 }
 
-/** True once `ready()` has resolved. */
+/**
+ * True once `ready()` has resolved.
+ *
+ * @example
+ * if (!isReady()) await ready();
+ */
 export function isReady(): boolean {
   return exportsRef !== null;
 }

@@ -15,10 +15,21 @@ import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import type { FitArgs } from './fit.js';
 import type { InputData, TargetData } from './inputs.js';
 
-/** `fit` options that cross to the worker: everything but `callbacks` and `signal` (see `onEpoch`, `signal`). */
+/**
+ * `fit` options that cross to the worker: everything but `callbacks` and `signal` (see `onEpoch`, `signal`).
+ *
+ * @example
+ * const fit: WorkerFitArgs = { epochs: 500, batchSize: 1, validationSplit: 0.1 };
+ * await trainInWorker({ model, compile, x, y, fit });
+ */
 export type WorkerFitArgs = Omit<FitArgs, 'callbacks' | 'signal'>;
 
-/** Timing of one epoch, measured inside the worker. */
+/**
+ * Timing of one epoch, measured inside the worker.
+ *
+ * @example
+ * onEpoch: (epoch, logs, t: EpochTiming) => console.log(`${t.seconds.toFixed(2)}s, ${t.samplesPerSecond.toFixed(0)} samples/s`)
+ */
 export interface EpochTiming {
   /** Wall time of the epoch in seconds. */
   seconds: number;
@@ -26,7 +37,17 @@ export interface EpochTiming {
   samplesPerSecond: number;
 }
 
-/** Options of {@link trainInWorker}. */
+/**
+ * Options of {@link trainInWorker}.
+ *
+ * @example
+ * const args: TrainInWorkerArgs = {
+ *   model: { seed: 7, layers: [lstm({ units: 32, inputShape: [5, 1] }), dense({ units: 26, activation: 'softmax' })] },
+ *   compile: { loss: 'categoricalCrossentropy', optimizer: adam() },
+ *   x, y, fit: { epochs: 100 },
+ * };
+ * const { history } = await trainInWorker(args);
+ */
 export interface TrainInWorkerArgs {
   /**
    * The arguments of `sequential(...)`: `layers` made by `lstm()`/`dense()` (plain objects, so
@@ -60,7 +81,13 @@ export interface TrainInWorkerArgs {
   workerUrl?: string | URL;
 }
 
-/** What {@link trainInWorker} resolves to. */
+/**
+ * What {@link trainInWorker} resolves to.
+ *
+ * @example
+ * const { history, weights, aborted, seconds }: TrainInWorkerResult = await trainInWorker(args);
+ * model.setWeights(weights);
+ */
 export interface TrainInWorkerResult {
   /** The run's History, as `fit` returns it. */
   history: History;
@@ -313,10 +340,20 @@ export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerRes
 
 // ---- the worker's side -------------------------------------------------------------------------
 
-/** The worker end of a channel: a worker's global scope (`self`) or Node's `parentPort`. */
+/**
+ * The worker end of a channel: a worker's global scope (`self`) or Node's `parentPort`.
+ *
+ * @example
+ * // a Node worker_threads script of your own
+ * import { parentPort } from 'node:worker_threads';
+ * serveWorker(parentPort as WorkerPort);
+ */
 export interface WorkerPort {
+  /** Sends a message to the training thread, transferring the buffers in `transfer`. */
   postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  /** Web Workers' way to receive messages (the message in `e.data`); give this or `on`. */
   addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
+  /** Node's `worker_threads` way to receive messages (the message itself); give this or `addEventListener`. */
   on?(type: 'message', listener: (value: unknown) => void): void;
 }
 
