@@ -31,7 +31,7 @@ if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist/was
 // Every module is loaded up front, so a rebuild of dist/ during a long run cannot break it halfway.
 const { benchKernels, kernelTable } = await import('./kernels.mjs');
 const { benchPeer, loadTf, peersPlan } = await import('./peers.mjs');
-const { benchOursPredict, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
+const { benchOursPredict, benchOursShapes, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
 
 const quick = values.quick;
 const parts = values.part === 'all' ? ['kernels', 'training'] : [values.part];
@@ -95,6 +95,7 @@ async function trainingPart() {
   const pPlan = peersPlan(quick);
   const ours = await benchOursTraining(data, oPlan);
   const oursPredict = await benchOursPredict(data, oPlan);
+  const shapes = await benchOursShapes(data, oPlan);
   note('loading tfjs');
   const { info: tfInfo } = await loadTf();
   const peers = [];
@@ -146,6 +147,15 @@ async function trainingPart() {
       `${quick ? ' over a subset of the samples' : ''} and is extrapolated. ` +
       `tfjs ${tfInfo.tfjs}; wasm backend binary: ${tfInfo.wasmBinary} (threads: ${tfInfo.wasmThreads}).`,
   );
+
+  console.log('\n## Variable length: padded vs ragged, batch sizes 1, 8, 32 (lstm-wasm SIMD)\n');
+  const padded = (bs) => shapes.find((r) => r.input === 'padded' && r.batchSize === bs);
+  console.log(markdownTable(
+    ['input', 'batch', 'µs / sample', 'CPU µs / sample', 'CPU ÷ padded, same batch', 'timed over'],
+    shapes.map((r) => [r.input === 'padded' ? 'padded to 5 steps' : 'ragged (own length)', r.batchSize, sig(r.perSampleUsMedian), sig(r.perSampleCpuUsMedian),
+      fmtRatio(r.perSampleCpuUsMedian / padded(r.batchSize).perSampleCpuUsMedian), `${r.epochsTimed} epochs x ${LISTING.N}`]),
+    [0, 5],
+  ));
 
   const allPredict = [...oursPredict, ...peersPredict];
   const pSimd = oursPredict.find((r) => r.backend === 'simd');
@@ -201,6 +211,7 @@ async function trainingPart() {
     plans: { ours: oPlan, peers: pPlan },
     tfjs: tfInfo,
     training: all,
+    variableLength: shapes,
     predict: allPredict,
     tfjsTensorsLeft: leaks,
     costBreakdownUs: breakdown,

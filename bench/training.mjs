@@ -115,3 +115,44 @@ export async function benchOursPredict(data, plan) {
   }
   return rows;
 }
+
+/**
+ * Variable length (issue 5): µs per training sample with SIMD kernels for the listing padded to 5
+ * steps against the same sequences ragged (each run for its own length, mean 2.9 steps), at batch
+ * sizes 1, 8 and 32. Same interleaved-rounds method as benchOursTraining.
+ */
+export async function benchOursShapes(data, plan) {
+  const { T, D, H, V } = LISTING;
+  const { dataX, dataY } = L.alphabetDataset({ numInputs: data.N, maxLen: T, seed: 7, rng: 'numpy' });
+  const ragged = dataX.map((q) => q.map((k) => Math.fround(k / 26)));
+  const y = L.toCategorical(dataY);
+  const configs = [];
+  for (const batchSize of [1, 8, 32]) {
+    for (const input of ['padded', 'ragged']) {
+      const m = L.sequential({
+        seed: 7, rng: 'numpy', preset: 'keras2',
+        layers: [L.lstm({ units: H, inputShape: [input === 'ragged' ? null : T, D] }), L.dense({ units: V, activation: 'softmax' })],
+      });
+      m.compile({ loss: 'categoricalCrossentropy', optimizer: L.adam(), metrics: ['accuracy'] });
+      configs.push({ input, batchSize, model: m, x: input === 'ragged' ? ragged : data.x, perSampleUs: [], perSampleCpuUs: [] });
+    }
+  }
+  const fitArgs = (c, epochs) => ({ epochs, batchSize: c.batchSize, shuffle: true, verbose: 0 });
+  for (const c of configs) await c.model.fit(c.x, y, fitArgs(c, plan.warmupEpochs));
+  for (let r = 0; r < plan.rounds; r++) {
+    note(`lstm-wasm padded vs ragged: round ${r + 1}/${plan.rounds}`);
+    for (const c of configs) {
+      collect();
+      const { wallMs, cpuMs } = await measure(() => c.model.fit(c.x, y, fitArgs(c, plan.epochsPerRound)));
+      c.perSampleUs.push((wallMs * 1000) / (plan.epochsPerRound * data.N));
+      c.perSampleCpuUs.push((cpuMs * 1000) / (plan.epochsPerRound * data.N));
+    }
+  }
+  const rows = configs.map((c) => ({
+    input: c.input, batchSize: c.batchSize, epochsTimed: plan.rounds * plan.epochsPerRound,
+    perSampleUsMedian: median(c.perSampleUs), perSampleCpuUsMedian: median(c.perSampleCpuUs),
+    perSampleUsRounds: c.perSampleUs, perSampleCpuUsRounds: c.perSampleCpuUs,
+  }));
+  configs.forEach((c) => c.model.dispose());
+  return rows;
+}
