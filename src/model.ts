@@ -386,6 +386,15 @@ export class Sequential {
     const sparse = this.compiled?.sparse === true;
     const tgt = !withTargets ? null : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
     const yw = sparse ? 1 : this.V;
+    // Cross-entropy targets are probabilities: a value outside [0, 1] would give a negative or
+    // meaningless loss. (Keras does not check; regression losses take any finite target.)
+    const lossCode = this.compiled ? LOSSES[this.compiled.args.loss as LossName] : -1;
+    if (tgt && !sparse && (lossCode === 0 || lossCode === 2)) {
+      const bad = tgt.findIndex((v) => v < 0 || v > 1);
+      if (bad >= 0) {
+        throw new ValueError(`${caller}: y[${Math.floor(bad / this.V)}][${bad % this.V}] is ${tgt[bad]}; ${this.compiled!.args.loss} targets must be probabilities in [0, 1]`);
+      }
+    }
     if (this.maskingLayer) {
       const fromPad = isTensorLike(x) ? (x as Tensor).padded : undefined;
       const real = !seqs.full ? 'all' : fromPad && fromPad.lengths.length === seqs.N ? fromPad : null;

@@ -99,8 +99,8 @@ describe('validationSplit and validationData', () => {
     const garbageA = { shape: [N, V], data: Float32Array.from(y.data) };
     const garbageB = { shape: [N, V], data: Float32Array.from(y.data) };
     for (let i = nTrain * V; i < N * V; i++) {
-      garbageA.data[i] = 5 - (i % 7); // not one-hot, not even probabilities
-      garbageB.data[i] = (i % 3) - 1;
+      garbageA.data[i] = (i % 7) / 6; // not one-hot, rows not summing to 1 (values stay in [0, 1], as cross-entropy requires)
+      garbageB.data[i] = (i % 3) / 2;
     }
     const a = model();
     const b = model();

@@ -229,3 +229,25 @@ describe('G18 junk arguments that escape as TypeError, or pass silently', () => 
     expectDocumented((r as { error: unknown }).error, label);
   });
 });
+
+describe('G2 cross-entropy targets outside [0, 1]', () => {
+  const bad: Array<[string, (d: Float32Array) => void, string]> = [
+    ['a negative target', (d) => (d[7] = -1), 'y[1][2] is -1'],
+    ['a target above 1', (d) => (d[12] = 2), 'y[2][2] is 2'],
+    ['a huge target', (d) => (d[0] = 1e30), 'y[0][0] is 1.0000000150474662e+30'],
+  ];
+  it.each(bad)('fit and evaluate refuse %s with a ValueError naming the element; the model is unchanged', async (_label, edit, says) => {
+    const m = smallModel();
+    const hash = stateHash(m);
+    const yy = { shape: [8, 5], data: Float32Array.from(y.data) };
+    edit(yy.data);
+    await refused(() => m.fit(x, yy, { verbose: 0 }), ValueError, ['fit()', says, 'probabilities in [0, 1]']);
+    await refused(() => m.evaluate(x, yy), ValueError, ['evaluate()', says]);
+    expect(stateHash(m)).toBe(hash);
+  });
+  it('regression losses take any finite target', async () => {
+    const m = sequential({ seed: 1, layers: [lstm({ units: 2, inputShape: [3, 1] }), dense({ units: 1, activation: 'linear' })] });
+    m.compile({ loss: 'mse' });
+    expect(Number.isFinite(m.evaluate(x, { shape: [8, 1], data: new Float32Array(8).fill(-250) })[0])).toBe(true);
+  });
+});
