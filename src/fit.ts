@@ -196,7 +196,10 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
         model.fitState = { order, epochs: epoch };
       }
       i32(block.order, N).set(order);
-      const stats = new Array<number>(STATS).fill(0);
+      // The epoch's sums accumulate inside WASM, sample by sample in the epoch's order, so the
+      // logged values are the same bits however the epoch is cut into calls (f64 sums of float32
+      // losses are not always exact, so summing per-call partial sums could differ).
+      let stats: number[] = new Array<number>(STATS).fill(0);
       let aborted = false;
       const epochStart = snapshotState(model);
       const diverged = (upTo: number): never => {
@@ -213,13 +216,14 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
       };
       for (let start = 0, batch = 0, count = 0; start < N; start += count) {
         count = Math.min(chunk, N - start);
-        f64(arena.stats, STATS).fill(0);
+        const before = stats;
+        f64(arena.stats, STATS).set(stats); // a callback's evaluate() may have used the buffer
         const t0 = now();
         k.train_batches(arena.desc, block.desc, block.order + start * 4, count, batchSize, arena.stats);
         adapt(count, now() - t0);
-        const s = f64(arena.stats, STATS);
-        if (!Number.isFinite(s[0])) diverged(start + count);
-        for (let j = 0; j < STATS; j++) stats[j] += s[j];
+        stats = Array.from(f64(arena.stats, STATS));
+        if (!Number.isFinite(stats[0])) diverged(start + count);
+        const s = stats.map((v, j) => v - before[j]); // this call's batch (per-batch mode)
         if (perBatch) {
           const b = batch++;
           await call('onBatchEnd', b, { batch: b, size: count, ...logsOf(s) });

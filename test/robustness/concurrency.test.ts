@@ -9,7 +9,7 @@
 // Oracles: a lone run of the same fit (bits and History), and a twin model given the weights
 // captured at the moment of each predict.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { ready, sequential, lstm, dense, adam, StateError, ShapeError, type Sequential, type Tensor, type NamedTensor } from '../../src/index.js';
+import { ready, sequential, lstm, dense, adam, StateError, ShapeError, type Sequential, type Tensor, type NamedTensor, type Callback } from '../../src/index.js';
 import { memoryStats, refused, outcome, errorLine, stateHash, task, raggedTask, expectSameBits, probabilityRowsProblem, turn } from '../helpers/robust.js';
 
 beforeAll(async () => {
@@ -189,5 +189,27 @@ describe('two models training at once', () => {
     await pa;
     a.dispose();
     b.dispose();
+  });
+});
+
+describe('epoch logs do not depend on how fit cuts the epoch or on calls made from callbacks', () => {
+  it('History is bit-identical: long runs, one call per batch, and evaluate()/predict() inside onBatchEnd', async () => {
+    const { x, y } = task(300, 4, 6);
+    const run = async (mk?: (m: Sequential) => Callback) => {
+      const m = sequential({ seed: 9, layers: [lstm({ units: 6, inputShape: [4, 1] }), dense({ units: 6, activation: 'softmax' })] });
+      m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ learningRate: 0.01 }), metrics: ['accuracy'] });
+      const h = await m.fit(x, y, { epochs: 4, batchSize: 3, verbose: 0, callbacks: mk?.(m) });
+      const out = { loss: h.history.loss, acc: h.history.acc, hash: stateHash(m) };
+      m.dispose();
+      return out;
+    };
+    const plain = await run();
+    const perBatch = await run(() => ({ onBatchEnd: () => {} }));
+    const meddling = await run((m) => ({ onBatchEnd: () => { m.evaluate(x, y); m.predict(x); } }));
+    for (const [name, r] of [['one call per batch', perBatch], ['evaluate/predict in onBatchEnd', meddling]] as const) {
+      expect(r.loss.map((v) => v.toString()), `${name}: loss`).toEqual(plain.loss.map((v) => v.toString()));
+      expect(r.acc, `${name}: acc`).toEqual(plain.acc);
+      expect(r.hash, `${name}: state`).toBe(plain.hash);
+    }
   });
 });
