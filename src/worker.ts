@@ -10,7 +10,7 @@ import { ready } from './wasm.js';
 import { sequential, type CompileArgs, type NamedTensor, type SequentialArgs } from './model.js';
 import * as layerFactories from './layers.js';
 import { adam, sgd, rmsprop, type Optimizer, type Layer } from './layers.js';
-import { History, type Logs } from './callbacks.js';
+import { History, earlyStopping, type EarlyStoppingArgs, type Logs } from './callbacks.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import type { FitArgs } from './fit.js';
 import type { InputData, TargetData } from './inputs.js';
@@ -22,7 +22,10 @@ import type { InputData, TargetData } from './inputs.js';
  * const fit: WorkerFitArgs = { epochs: 500, batchSize: 1, validationSplit: 0.1 };
  * await trainInWorker({ model, compile, x, y, fit });
  */
-export type WorkerFitArgs = Omit<FitArgs, 'callbacks' | 'signal'>;
+export type WorkerFitArgs = Omit<FitArgs, 'callbacks' | 'signal'> & {
+  /** `earlyStopping(...)`'s options, as plain data (the callback is built inside the worker). */
+  earlyStopping?: EarlyStoppingArgs;
+};
 
 /**
  * Timing of one epoch, measured inside the worker.
@@ -427,11 +430,12 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
     const samples = Math.floor(samplesOf(job.x) * (1 - (typeof split === 'number' ? split : 0)));
     let t0 = 0;
     const start = now();
+    const { earlyStopping: stopArgs, ...fitArgs } = job.fit;
     const history = await model.fit(job.x, job.y, {
       verbose: 0,
-      ...job.fit,
+      ...fitArgs,
       signal,
-      callbacks: {
+      callbacks: [{
         onEpochBegin: () => {
           t0 = now();
         },
@@ -439,7 +443,7 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
           const seconds = (now() - t0) / 1000;
           post({ tag: TAG, type: 'epoch', epoch, logs, timing: { seconds, samplesPerSecond: seconds > 0 ? samples / seconds : Infinity } });
         },
-      },
+      }, ...(stopArgs === undefined ? [] : [earlyStopping(stopArgs)])],
     });
     const seconds = (now() - start) / 1000;
     const planned = (job.fit.epochs ?? 1) - (job.fit.initialEpoch ?? 0);
@@ -450,7 +454,7 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
         type: 'done',
         history: { epoch: history.epoch, history: history.history, params: history.params },
         weights,
-        aborted: history.epoch.length < planned,
+        aborted: signal.aborted && history.epoch.length < planned, // not an early stop
         seconds,
         rngState: typeof wireRng === 'object' ? model.rng.getState() : null,
       },

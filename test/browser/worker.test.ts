@@ -102,3 +102,20 @@ describe('trainInWorker in Node (worker_threads)', () => {
     ).rejects.toThrow(/trainInWorker\(\): the worker failed: .*no-such-worker/);
   });
 });
+
+describe('earlyStopping crosses to the worker as plain options', () => {
+  it('stops as the same callback does in-thread: same epochs, same weights, not reported as aborted', async () => {
+    await L.ready();
+    const { x, y } = data();
+    const stop = { monitor: 'loss', minDelta: 10, patience: 1 }; // no epoch improves by 10: stops after epoch 2
+    const r = await L.trainInWorker({ model: { seed: 5, layers: layers() }, compile: compile(), x, y, fit: { epochs: 6, batchSize: 64, earlyStopping: stop } });
+    const m = L.sequential({ seed: 5, layers: layers() });
+    m.compile(compile());
+    const h = await m.fit(x, y, { epochs: 6, batchSize: 64, verbose: 0, callbacks: L.earlyStopping(stop) });
+    expect(h.epoch).toEqual([0, 1]);
+    expect(r.history.epoch).toEqual(h.epoch);
+    expect(r.aborted).toBe(false);
+    expect(r.weights.map((w) => Array.from(w.data))).toEqual(m.getWeights().map((w) => Array.from(w.data)));
+    m.dispose();
+  });
+});
