@@ -12,7 +12,7 @@ export type { PlotArgs } from './plot.js';
 export { PRESETS, DEFAULT_PRESET } from './presets.js';
 export type { Preset, PresetName, RecurrentActivation } from './presets.js';
 export { alphabetDataset, alphabetPatterns, padSequences, toCategorical, CharVocab } from './data.js';
-export { tensor, reshape, divide } from './tensor.js';
+export { tensor, reshape, divide, scale } from './tensor.js';
 export type { Tensor, PaddingInfo } from './tensor.js';
 export type { TensorLike, InputData, TargetData, SequenceArgs } from './inputs.js';
 export { createRng, NumpyRandomState, SeededRandom } from './random.js';

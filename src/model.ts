@@ -217,7 +217,7 @@ export class Sequential {
     const c = 'sequential()';
     if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with 'layers' are required, received ${describe(args)}`);
     checkKeys(c, args, ['layers', 'seed', 'rng', 'preset', 'kernels']);
-    const k = kernels(c);
+    kernels(c); // a StateError before ready()
     const presetName = args.preset === undefined ? DEFAULT_PRESET : enumOption(c, 'preset', args.preset, Object.keys(PRESETS) as PresetName[]);
     const layers = Array.isArray(args.layers) && args.layers[0]?.className === 'Masking' ? args.layers.slice(1) : args.layers;
     if (!Array.isArray(layers) || layers.length !== 2 || layers[0]?.className !== 'LSTM' || layers[1]?.className !== 'Dense') {
@@ -249,7 +249,6 @@ export class Sequential {
     [this.T, this.D] = shape;
     this.H = this.lstmLayer.config.units;
     this.V = this.denseLayer.config.units;
-    void k;
 
     // Initialise in Keras 2.0's order, consuming the generator as it did (Theano backend): a seed
     // for the LSTM kernel's own generator, the recurrent kernel's normal draw, a seed for the

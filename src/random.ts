@@ -765,17 +765,6 @@ export function orthogonal(rng: Rng, rows: number, cols: number, args: Orthogona
 }
 
 /**
- * `n` zeros (Keras `zeros` initialiser).
- *
- * @example
- * zeros(26); // dense/bias
- */
-export function zeros(n: number): Float32Array {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`zeros(): n must be a non-negative integer, got ${String(n)}`);
-  return new Float32Array(n);
-}
-
-/**
  * LSTM bias (4*units), gate blocks i, f, c, o: zeros, with the forget block set to 1 when
  * `unitForgetBias` (Keras's default `unit_forget_bias=True`; tfjs defaults to false).
  *
@@ -788,18 +777,4 @@ export function lstmBias(units: number, unitForgetBias: boolean): Float32Array {
   const b = new Float32Array(4 * units);
   if (unitForgetBias) b.fill(1, units, 2 * units);
   return b;
-}
-
-/**
- * `0..n-1` shuffled by `rng.shuffle`: numpy's `np.random.permutation(n)` (and Keras 2.0's
- * per-epoch `np.random.shuffle(np.arange(n))`).
- *
- * @example
- * permutation(createRng(0, 'numpy'), 10); // Int32Array [2, 8, 4, 9, 1, 6, 7, 3, 0, 5]
- */
-export function permutation(rng: Rng, n: number): Int32Array {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`permutation(): n must be a non-negative integer, got ${String(n)}`);
-  const p = new Int32Array(n);
-  for (let k = 0; k < n; k++) p[k] = k;
-  return rng.shuffle(p);
 }

@@ -89,6 +89,12 @@ function runBackward(
 
 const flat = (rows: number[][]) => rows.flat();
 
+/** SIMD backward vs its scalar twin: every gradient within 1e-6 (see the tolerance notes above). */
+function expectBackwardClose(bv: ReturnType<typeof runBackward>, bs: ReturnType<typeof runBackward>): void {
+  const btol = { abs: 1e-6, rel: 1e-6 };
+  for (const k of ['dW', 'dU', 'db', 'dh0', 'dc0'] as const) expectClose(k, bv[k], bs[k], btol);
+}
+
 describe('hand-worked step, H=1 D=1 L=1', () => {
   // x=1, W=[0.5, 1, 0.25, -0.5], U=[0.3, 0.3, 0.3, 0.3] (h0 = 0 so U does not enter), b=[0, 1, 0, 0.5],
   // h0=0, c0=0.5. hard_sigmoid: z=[0.5, 2, 0.25, 0] -> i=0.6, f=0.9, g=tanh(0.25), o=0.5
@@ -201,13 +207,8 @@ describe('SIMD vs _scalar twins', () => {
             const bv = runBackward('', a, s, dhL, pre);
             // tanh4(c) (<= 4e-7) enters every dz; dh = U dz sums 4H terms in another order;
             // measured worst 1.2e-7 over 5 steps
-            const btol = { abs: 1e-6, rel: 1e-6 };
-            expectClose('dW', bv.dW, bs.dW, btol);
-            expectClose('dU', bv.dU, bs.dU, btol);
-            expectClose('db', bv.db, bs.db, btol);
-            expectClose('dh0', bv.dh0, bs.dh0, btol);
-            expectClose('dc0', bv.dc0, bs.dc0, btol);
-            expectClose('gates on exit = dz', bv.dz, bs.dz, btol);
+            expectBackwardClose(bv, bs);
+            expectClose('gates on exit = dz', bv.dz, bs.dz, { abs: 1e-6, rel: 1e-6 });
           });
         }
 });
@@ -226,12 +227,7 @@ describe('SIMD vs _scalar twins, step counts 2..12 (the weight-gradient step blo
         const pre = { dW: fround(uniform(r, D * 4 * H)), dU: fround(uniform(r, H * 4 * H)), db: fround(uniform(r, 4 * H)) };
         const bs = runBackward('_scalar', a, s, dhL, pre);
         const bv = runBackward('', a, s, dhL, pre);
-        const btol = { abs: 1e-6, rel: 1e-6 };
-        expectClose('dW', bv.dW, bs.dW, btol);
-        expectClose('dU', bv.dU, bs.dU, btol);
-        expectClose('db', bv.db, bs.db, btol);
-        expectClose('dh0', bv.dh0, bs.dh0, btol);
-        expectClose('dc0', bv.dc0, bs.dc0, btol);
+        expectBackwardClose(bv, bs);
       });
     }
 });
