@@ -232,6 +232,59 @@ export function lstm_forward_scalar(
   }
 }
 
+// dst[0..bytes) += src[0..bytes), bytes a multiple of 4
+@inline function add_row(dst: usize, src: usize, bytes: usize): void {
+  let u: usize = 0;
+  for (; u + 16 <= bytes; u += 16) v128.store(dst + u, f32x4.add(v128.load(dst + u), v128.load(src + u)));
+  for (; u < bytes; u += 4) store<f32>(dst + u, load<f32>(dst + u) + load<f32>(src + u));
+}
+
+// out[r] = Σ_j M[r, j] dz[j] for the R rows of M (4H floats = row4 bytes each; rbytes = R*4):
+// four rows at a time with a transposed reduce, then the R%4 rest one row at a time.
+@inline function rows_dot(out: usize, Mx: usize, rbytes: usize, dz: usize, row4: usize): void {
+  const R4 = rbytes & ~15;
+  const stride = row4 >> 2; // bytes of M per byte of out
+  let k: usize = 0;
+  for (; k < R4; k += 16) {
+    const p = Mx + k * stride;
+    let a0 = splat(0.0);
+    let a1 = splat(0.0);
+    let a2 = splat(0.0);
+    let a3 = splat(0.0);
+    let j: usize = 0;
+    for (; j + 32 <= row4; j += 32) {
+      const p0 = p + j;
+      const p1 = p0 + row4;
+      const p2 = p0 + row4 * 2;
+      const p3 = p0 + row4 * 3;
+      const z0 = v128.load(dz + j);
+      a0 = madd(a0, v128.load(p0), z0);
+      a1 = madd(a1, v128.load(p1), z0);
+      a2 = madd(a2, v128.load(p2), z0);
+      a3 = madd(a3, v128.load(p3), z0);
+      const z1 = v128.load(dz + j, 16);
+      a0 = madd(a0, v128.load(p0, 16), z1);
+      a1 = madd(a1, v128.load(p1, 16), z1);
+      a2 = madd(a2, v128.load(p2, 16), z1);
+      a3 = madd(a3, v128.load(p3, 16), z1);
+    }
+    if (j < row4) {
+      const z0 = v128.load(dz + j);
+      a0 = madd(a0, v128.load(p + j), z0);
+      a1 = madd(a1, v128.load(p + row4 + j), z0);
+      a2 = madd(a2, v128.load(p + row4 * 2 + j), z0);
+      a3 = madd(a3, v128.load(p + row4 * 3 + j), z0);
+    }
+    v128.store(out + k, hsum4(a0, a1, a2, a3));
+  }
+  for (; k < rbytes; k += 4) {
+    const p = Mx + k * stride;
+    let a0 = splat(0.0);
+    for (let j: usize = 0; j < row4; j += 16) a0 = madd(a0, v128.load(p + j), v128.load(dz + j));
+    store<f32>(out + k, hsum(a0));
+  }
+}
+
 /**
  * BPTT over L steps for one sample. On entry dh (H) = dLoss/dh_L; dc (H) is zeroed here; on exit
  * dh, dc = gradients w.r.t. h_0, c_0. Accumulates dW, dU, db.
@@ -243,22 +296,28 @@ export function lstm_backward(
   hs: usize, cs: usize, gates: usize, x: usize, U: usize,
   L: i32, D: i32, H: i32, act: i32,
 ): void {
-  lstm_backward_impl(dW, dU, db, dh, dc, hs, cs, gates, x, U, L, D, H, act, true);
+  lstm_backward_impl(dW, dU, db, dh, dc, 0, 0, hs, cs, gates, x, 0, U, L, D, H, act, true);
 }
 
-/** lstm_backward for the whole-run functions: dh on exit is unspecified (the U dz_0 product, whose
- * only use is the gradient w.r.t. h_0, is skipped: 1/L of the dh work). */
-export function lstm_backward_train(
-  dW: usize, dU: usize, db: usize, dh: usize, dc: usize,
-  hs: usize, cs: usize, gates: usize, x: usize, U: usize,
+/**
+ * BPTT for a layer whose every output may get a gradient (return_sequences, or a layer below
+ * another LSTM), as the whole-run functions call it: as lstm_backward, but dh on exit is
+ * unspecified (the U dz_0 product, whose only use is the gradient w.r.t. h_0, is skipped: 1/L of
+ * the dh work); plus dext (L,H), the gradient w.r.t. output t = h_{t+1} added to
+ * dh at step t (0: none), and dx (L,D), written with the gradient w.r.t. the inputs x_t = W dz_t
+ * (0: not wanted). W (D,4H) is read only for dx.
+ */
+export function lstm_backward_seq(
+  dW: usize, dU: usize, db: usize, dh: usize, dc: usize, dext: usize, dx: usize,
+  hs: usize, cs: usize, gates: usize, x: usize, W: usize, U: usize,
   L: i32, D: i32, H: i32, act: i32,
 ): void {
-  lstm_backward_impl(dW, dU, db, dh, dc, hs, cs, gates, x, U, L, D, H, act, false);
+  lstm_backward_impl(dW, dU, db, dh, dc, dext, dx, hs, cs, gates, x, W, U, L, D, H, act, false);
 }
 
 @inline function lstm_backward_impl(
-  dW: usize, dU: usize, db: usize, dh: usize, dc: usize,
-  hs: usize, cs: usize, gates: usize, x: usize, U: usize,
+  dW: usize, dU: usize, db: usize, dh: usize, dc: usize, dext: usize, dx: usize,
+  hs: usize, cs: usize, gates: usize, x: usize, W: usize, U: usize,
   L: i32, D: i32, H: i32, act: i32, wantDh0: bool,
 ): void {
   const row = <usize>H << 2;
@@ -273,6 +332,7 @@ export function lstm_backward_train(
     const cp = cs + <usize>t * row; // c_{t-1}
     const cn = cp + row; // c_t
     const gt = gates + <usize>t * row4; // [i|f|g|o] in, dz out
+    if (dext != 0) add_row(dh, dext + <usize>t * row, row);
     // 1. elementwise: dz over the gates row; dc <- dc_{t-1}
     let u: usize = 0;
     for (; u < H4; u += 16) {
@@ -311,47 +371,12 @@ export function lstm_backward_train(
       store<f32>(gt + row2 + u, dg * (1.0 - g * g));
       store<f32>(gt + row3 + u, dov * dgatef(o, act));
     }
-    // 2. dh_{t-1} = U dz: four rows at a time, transposed reduce
+    // 2. dh_{t-1} = U dz
     if (t == 0 && !wantDh0) break;
-    let k: usize = 0;
-    for (; k < H4; k += 16) {
-      const p = U + k * row;
-      let a0 = splat(0.0);
-      let a1 = splat(0.0);
-      let a2 = splat(0.0);
-      let a3 = splat(0.0);
-      let j: usize = 0;
-      for (; j + 32 <= row4; j += 32) {
-        const p0 = p + j;
-        const p1 = p0 + row4;
-        const p2 = p0 + row4 * 2;
-        const p3 = p0 + row4 * 3;
-        const dz = v128.load(gt + j);
-        a0 = madd(a0, v128.load(p0), dz);
-        a1 = madd(a1, v128.load(p1), dz);
-        a2 = madd(a2, v128.load(p2), dz);
-        a3 = madd(a3, v128.load(p3), dz);
-        const dz1 = v128.load(gt + j, 16);
-        a0 = madd(a0, v128.load(p0, 16), dz1);
-        a1 = madd(a1, v128.load(p1, 16), dz1);
-        a2 = madd(a2, v128.load(p2, 16), dz1);
-        a3 = madd(a3, v128.load(p3, 16), dz1);
-      }
-      if (j < row4) {
-        const dz = v128.load(gt + j);
-        a0 = madd(a0, v128.load(p + j), dz);
-        a1 = madd(a1, v128.load(p + row4 + j), dz);
-        a2 = madd(a2, v128.load(p + row4 * 2 + j), dz);
-        a3 = madd(a3, v128.load(p + row4 * 3 + j), dz);
-      }
-      v128.store(dh + k, hsum4(a0, a1, a2, a3));
-    }
-    for (; k < row; k += 4) {
-      const p = U + k * row;
-      let a0 = splat(0.0);
-      for (let j: usize = 0; j < row4; j += 16) a0 = madd(a0, v128.load(p + j), v128.load(gt + j));
-      store<f32>(dh + k, hsum(a0));
-    }
+    rows_dot(dh, U, row, gt, row4);
+  }
+  if (dx != 0) {
+    for (let t = 0; t < L; t++) rows_dot(dx + <usize>t * xrow, W, xrow, gates + <usize>t * row4, row4);
   }
   // 3. db += Σ_t dz_t;  dW += Σ_t x_tᵀ dz_t;  dU += Σ_t h_{t-1}ᵀ dz_t  (h_{t-1} = hs row t)
   rows_acc(db, gates, L, row4);
@@ -365,6 +390,15 @@ export function lstm_backward_scalar(
   hs: usize, cs: usize, gates: usize, x: usize, U: usize,
   L: i32, D: i32, H: i32, act: i32,
 ): void {
+  lstm_backward_seq_scalar(dW, dU, db, dh, dc, 0, 0, hs, cs, gates, x, 0, U, L, D, H, act);
+}
+
+/** Reference twin of lstm_backward_seq (dh on exit: the gradient w.r.t. h_0). */
+export function lstm_backward_seq_scalar(
+  dW: usize, dU: usize, db: usize, dh: usize, dc: usize, dext: usize, dx: usize,
+  hs: usize, cs: usize, gates: usize, x: usize, W: usize, U: usize,
+  L: i32, D: i32, H: i32, act: i32,
+): void {
   const G = 4 * H;
   for (let u = 0; u < H; u++) store<f32>(dc + (<usize>u << 2), 0);
   for (let t = L - 1; t >= 0; t--) {
@@ -373,6 +407,12 @@ export function lstm_backward_scalar(
     const cn = cs + (<usize>((t + 1) * H) << 2);
     const gt = gates + (<usize>(t * G) << 2);
     const xt = x + (<usize>(t * D) << 2);
+    if (dext != 0) {
+      for (let u = 0; u < H; u++) {
+        const p = dh + (<usize>u << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(dext + (<usize>(t * H + u) << 2)));
+      }
+    }
     for (let u = 0; u < H; u++) {
       const dhu = load<f32>(dh + (<usize>u << 2));
       const i = load<f32>(gt + (<usize>u << 2));
@@ -405,6 +445,13 @@ export function lstm_backward_scalar(
       for (let j = 0; j < G; j++) {
         const p = dU + (<usize>(k * G + j) << 2);
         store<f32>(p, load<f32>(p) + hk * load<f32>(gt + (<usize>j << 2)));
+      }
+    }
+    if (dx != 0) {
+      for (let d = 0; d < D; d++) {
+        let s: f32 = 0;
+        for (let j = 0; j < G; j++) s += load<f32>(W + (<usize>(d * G + j) << 2)) * load<f32>(gt + (<usize>j << 2));
+        store<f32>(dx + (<usize>(t * D + d) << 2), s);
       }
     }
     for (let k = 0; k < H; k++) {

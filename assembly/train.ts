@@ -1,18 +1,28 @@
-// Whole runs over a dataset with no return to JavaScript: LSTM -> Dense -> softmax/CE, BPTT, Adam.
-// Two descriptors (i32 slots; f32 slots hold their bit pattern) describe the model and the data:
-//   MODEL: 0 Tcap 1 D 2 H 3 V 4 act 5 simd 6 params 7 grads 8 m 9 v 10 P 11 offW 12 offU 13 offB
-//          14 offK 15 offBd 16 hs 17 cs 18 gates 19 logits 20 probs 21 dlogits 22 dh 23 dc
-//          24 dgates 25 step(i32) 26 lr 27 beta1 28 beta2 29 adamEps 30 lossEps (f32)
+// Whole runs over a dataset with no return to JavaScript: a stack of LSTM layers -> Dense head ->
+// loss, BPTT through the stack, optimizer step.
+// Descriptors (i32 slots; f32 slots hold their bit pattern) describe the model and the data:
+//   MODEL: 0 Tcap 3 V 4 act 5 simd 6 params 7 grads 8 m 9 v 10 P 14 offK 15 offBd
+//          19 logits (V) 20 probs (V, or Tcap×V with sequence outputs) 21 dlogits 25 step (i32)
+//          26 lr 27 beta1 28 beta2 29 adamEps 30 lossEps (f32)
 //          31 opt (0 adam, 1 sgd, 2 rmsprop) 32 momentum (f32) 33 nesterov 34 rho (f32)
 //          35 centered 36 rmsInside (ε inside the root: Keras 3) 37 clipnorm 38 clipvalue (f32, 0 = off)
 //          39 head (0 softmax, 1 linear, 2 sigmoid, 3 tanh, 4 relu) 40 loss (0 categorical CE,
-//          1 sparse categorical CE: y (N,1) labels, 2 binary CE, 3 MSE, 4 MAE; 0 and 1 need head 0)
+//          1 sparse categorical CE: y (rows,1) labels, 2 binary CE, 3 MSE, 4 MAE; 0 and 1 need head 0)
 //          41 accuracy (0 categorical/sparse: argmax, 1 binary: mean of [p > 0.5] == y) 42 aux (V floats)
 //          43 metrics (bit 0: mae, bit 1: mse, summed into stats[3], stats[4])
-//   DATA:  0 N 1 Tdata 2 x (N,Tdata,D) 3 y (N,V) or 0 4 starts i32[N] 5 lens i32[N]
-// Sample n runs x[n][starts[n] .. starts[n]+lens[n]) from h_0 = c_0 = 0.
+//          44 NL (LSTM layers) 45 layer table 46 seqOut (1: the head runs on every step's output,
+//          y (N,Tdata,V), the loss is the mean over steps) 47 stateful (1: fit/evaluate/predict
+//          start each sample from its batch slot's state and leave its last state there)
+//          48 NT 49 tensor table (NT pairs: byte offset, floats; clipnorm is per tensor)
+//          50 Bs (rows of each state block) 51 Htop (units of the last LSTM layer)
+//          (slots 1, 2, 11-13, 16-18, 22-24 are not used)
+//   LAYER (LT_SLOTS each, bottom first): 0 D (inputs) 1 H 2 offW 3 offU 4 offB 5 hs ((Tcap+1)H)
+//          6 cs 7 gates (Tcap×4H) 8 dh (H) 9 dc (H) 10 dext (Tcap×H: gradient w.r.t. each output,
+//          for a layer under another or a sequence-output top; else 0) 11 stateH 12 stateC (Bs×H)
+//   DATA:  0 N 1 Tdata 2 x (N,Tdata,D) 3 y (N,V) or (N,Tdata,V) or 0 4 starts i32[N] 5 lens i32[N]
+// Sample n runs x[n][starts[n] .. starts[n]+lens[n]) from h_0 = c_0 = 0 (or a stored state).
 // stats (f64[5]) accumulates [Σ loss, Σ correct, Σ samples, Σ mae, Σ mse]; order (i32[]) or 0 for identity.
-import { lstm_forward, lstm_forward_scalar, lstm_backward_train, lstm_backward_scalar } from './lstm';
+import { lstm_forward, lstm_forward_scalar, lstm_backward_seq, lstm_backward_seq_scalar } from './lstm';
 import { dense_forward, dense_forward_scalar, dense_backward, dense_backward_scalar } from './dense';
 import {
   softmax_ce_forward, softmax_ce_forward_scalar, softmax_ce_backward, softmax_ce_backward_scalar,
@@ -30,14 +40,17 @@ import {
 } from './head';
 
 // MODEL slots
-const M_D = 1, M_H = 2, M_V = 3, M_ACT = 4, M_SIMD = 5;
-const M_PARAMS = 6, M_GRADS = 7, M_M = 8, M_V2 = 9, M_P = 10;
-const M_OFFW = 11, M_OFFU = 12, M_OFFB = 13, M_OFFK = 14, M_OFFBD = 15;
-const M_HS = 16, M_CS = 17, M_GATES = 18, M_LOGITS = 19, M_PROBS = 20, M_DLOGITS = 21;
-const M_DH = 22, M_DC = 23, M_DGATES = 24, M_STEP = 25;
+const M_V = 3, M_ACT = 4, M_SIMD = 5;
+const M_PARAMS = 6, M_GRADS = 7, M_M = 8, M_V2 = 9, M_P = 10, M_OFFK = 14, M_OFFBD = 15;
+const M_LOGITS = 19, M_PROBS = 20, M_DLOGITS = 21, M_STEP = 25;
 const M_LR = 26, M_BETA1 = 27, M_BETA2 = 28, M_ADAMEPS = 29, M_LOSSEPS = 30;
 const M_OPT = 31, M_MOMENTUM = 32, M_NESTEROV = 33, M_RHO = 34, M_CENTERED = 35, M_RMSIN = 36;
 const M_CLIPNORM = 37, M_CLIPVALUE = 38, M_HEAD = 39, M_LOSS = 40, M_ACC = 41, M_AUX = 42, M_METRICS = 43;
+const M_NL = 44, M_LT = 45, M_SEQOUT = 46, M_STATEFUL = 47, M_NT = 48, M_TT = 49, M_BS = 50, M_HTOP = 51;
+// Layer table entry slots (LT_SLOTS i32 each)
+const LT_SLOTS = 16;
+const LT_D = 0, LT_H = 1, LT_OFFW = 2, LT_OFFU = 3, LT_OFFB = 4, LT_HS = 5, LT_CS = 6, LT_GATES = 7;
+const LT_DH = 8, LT_DC = 9, LT_DEXT = 10, LT_STATEH = 11, LT_STATEC = 12;
 const BCE_EPS: f32 = 1e-7; // Keras's backend epsilon, both versions
 // DATA slots
 const D_TDATA = 1, D_X = 2, D_Y = 3, D_STARTS = 4, D_LENS = 5;
@@ -70,54 +83,32 @@ const D_TDATA = 1, D_X = 2, D_Y = 3, D_STARTS = 4, D_LENS = 5;
   return best;
 }
 
-// Sample n's target row: y (N,V), or for the sparse loss the one-hot row of its label, built in aux.
-function target(model: usize, data: usize, n: i32, V: i32): usize {
+// Row r of the targets: y (rows,V), or for the sparse loss the one-hot row of label r, built in aux.
+// r is the sample (last-step output) or sample*Tdata + step (sequence output).
+function target(model: usize, data: usize, r: i32, V: i32): usize {
   const y = uslot(data, D_Y);
-  if (slot(model, M_LOSS) != 1) return y + (<usize>(n * V) << 2);
+  if (slot(model, M_LOSS) != 1) return y + (<usize>(r * V) << 2);
   const aux = uslot(model, M_AUX);
   zero_bytes(aux, <usize>V << 2);
-  store<f32>(aux + (<usize><i32>load<f32>(y + (<usize>n << 2)) << 2), 1.0);
+  store<f32>(aux + (<usize><i32>load<f32>(y + (<usize>r << 2)) << 2), 1.0);
   return aux;
 }
 
-// Forward for sample n; leaves hs/cs/gates/logits/probs filled. With withLoss, adds the sample's
-// loss, correctness and count to stats; without, only writes probs (y may be absent).
-// Returns the number of steps run.
-function forward_sample(model: usize, data: usize, n: i32, withLoss: bool, stats: usize): i32 {
-  const D = slot(model, M_D);
-  const H = slot(model, M_H);
+// The Dense head on one output h: logits, then probs (the head's activation). With y != 0, adds
+// w × (the loss, the correctness, and the mae/mse metrics) of this output to stats.
+function head_step(model: usize, h: usize, probs: usize, y: usize, stats: usize, w: f64): void {
   const V = slot(model, M_V);
-  const act = slot(model, M_ACT);
+  const H = slot(model, M_HTOP);
   const simd = slot(model, M_SIMD) != 0;
   const params = uslot(model, M_PARAMS);
-  const hs = uslot(model, M_HS);
-  const cs = uslot(model, M_CS);
-  const gates = uslot(model, M_GATES);
   const logits = uslot(model, M_LOGITS);
-  const probs = uslot(model, M_PROBS);
-  const Td = slot(data, D_TDATA);
-  const start = load<i32>(uslot(data, D_STARTS) + (<usize>n << 2));
-  const L = load<i32>(uslot(data, D_LENS) + (<usize>n << 2));
-  const x = uslot(data, D_X) + (<usize>((n * Td + start) * D) << 2);
-  const W = params + uslot(model, M_OFFW);
-  const U = params + uslot(model, M_OFFU);
-  const b = params + uslot(model, M_OFFB);
   const K = params + uslot(model, M_OFFK);
   const bd = params + uslot(model, M_OFFBD);
-  const row = <usize>H << 2;
-  zero_bytes(hs, row);
-  zero_bytes(cs, row);
-  const hL = hs + <usize>L * row;
-  if (simd) {
-    lstm_forward(hs, cs, gates, x, W, U, b, L, D, H, act);
-    dense_forward(logits, hL, K, bd, H, V);
-  } else {
-    lstm_forward_scalar(hs, cs, gates, x, W, U, b, L, D, H, act);
-    dense_forward_scalar(logits, hL, K, bd, H, V);
-  }
+  if (simd) dense_forward(logits, h, K, bd, H, V);
+  else dense_forward_scalar(logits, h, K, bd, H, V);
   const head = slot(model, M_HEAD);
   const lk = slot(model, M_LOSS);
-  const y = withLoss ? target(model, data, n, V) : 0;
+  const withLoss = y != 0;
   let loss: f32 = 0;
   if (withLoss && lk <= 1) {
     const eps = fslot(model, M_LOSSEPS);
@@ -136,65 +127,43 @@ function forward_sample(model: usize, data: usize, n: i32, withLoss: bool, stats
     }
     if (withLoss) loss = simd ? loss_forward(probs, y, V, lk, BCE_EPS) : loss_forward_scalar(probs, y, V, lk, BCE_EPS);
   }
-  if (withLoss) {
-    store<f64>(stats, load<f64>(stats) + <f64>loss);
-    if (slot(model, M_ACC) == 1) {
-      let hit = 0;
-      for (let v = 0; v < V; v++) {
-        const o = <usize>v << 2;
-        if ((load<f32>(probs + o) > 0.5 ? <f32>1 : <f32>0) == load<f32>(y + o)) hit++;
-      }
-      store<f64>(stats, load<f64>(stats, 8) + <f64>hit / <f64>V, 8);
-    } else if (argmax(y, V) == argmax(probs, V)) store<f64>(stats, load<f64>(stats, 8) + 1.0, 8);
-    store<f64>(stats, load<f64>(stats, 16) + 1.0, 16);
-    const mets = slot(model, M_METRICS);
-    if (mets != 0) {
-      let ae: f64 = 0;
-      let se: f64 = 0;
-      for (let v = 0; v < V; v++) {
-        const d = <f64>load<f32>(probs + (<usize>v << 2)) - <f64>load<f32>(y + (<usize>v << 2));
-        ae += Math.abs(d);
-        se += d * d;
-      }
-      if (mets & 1) store<f64>(stats, load<f64>(stats, 24) + ae / <f64>V, 24);
-      if (mets & 2) store<f64>(stats, load<f64>(stats, 32) + se / <f64>V, 32);
+  if (!withLoss) return;
+  store<f64>(stats, load<f64>(stats) + <f64>loss * w);
+  if (slot(model, M_ACC) == 1) {
+    let hit = 0;
+    for (let v = 0; v < V; v++) {
+      const o = <usize>v << 2;
+      if ((load<f32>(probs + o) > 0.5 ? <f32>1 : <f32>0) == load<f32>(y + o)) hit++;
     }
+    store<f64>(stats, load<f64>(stats, 8) + <f64>hit / <f64>V * w, 8);
+  } else if (argmax(y, V) == argmax(probs, V)) store<f64>(stats, load<f64>(stats, 8) + w, 8);
+  const mets = slot(model, M_METRICS);
+  if (mets != 0) {
+    let ae: f64 = 0;
+    let se: f64 = 0;
+    for (let v = 0; v < V; v++) {
+      const d = <f64>load<f32>(probs + (<usize>v << 2)) - <f64>load<f32>(y + (<usize>v << 2));
+      ae += Math.abs(d);
+      se += d * d;
+    }
+    if (mets & 1) store<f64>(stats, load<f64>(stats, 24) + ae / <f64>V * w, 24);
+    if (mets & 2) store<f64>(stats, load<f64>(stats, 32) + se / <f64>V * w, 32);
   }
-  return L;
 }
 
-// Forward, stats, and backward (gradients scaled by `scale`, accumulated into grads) for sample n.
-function train_sample(model: usize, data: usize, n: i32, scale: f32, stats: usize): void {
-  const L = forward_sample(model, data, n, true, stats);
-  const D = slot(model, M_D);
-  const H = slot(model, M_H);
+// Backward through the head for one output: dlogits from the loss (scaled by `scale`), then
+// dK += h ⊗ dlogits, dbd += dlogits, and dh (H) = K dlogits (written).
+function head_backward_step(model: usize, dh: usize, h: usize, probs: usize, y: usize, scale: f32): void {
   const V = slot(model, M_V);
-  const act = slot(model, M_ACT);
+  const H = slot(model, M_HTOP);
   const simd = slot(model, M_SIMD) != 0;
-  const params = uslot(model, M_PARAMS);
-  const grads = uslot(model, M_GRADS);
-  const hs = uslot(model, M_HS);
-  const cs = uslot(model, M_CS);
-  const gates = uslot(model, M_GATES);
-  const probs = uslot(model, M_PROBS);
-  const dlogits = uslot(model, M_DLOGITS);
-  const dh = uslot(model, M_DH);
-  const dc = uslot(model, M_DC);
-  const dgates = uslot(model, M_DGATES);
-  const Td = slot(data, D_TDATA);
-  const start = load<i32>(uslot(data, D_STARTS) + (<usize>n << 2));
-  const x = uslot(data, D_X) + (<usize>((n * Td + start) * D) << 2);
-  const y = target(model, data, n, V);
   const lk = slot(model, M_LOSS);
   const head = slot(model, M_HEAD);
   const aux = uslot(model, M_AUX);
-  const offW = uslot(model, M_OFFW);
-  const offU = uslot(model, M_OFFU);
-  const offB = uslot(model, M_OFFB);
+  const dlogits = uslot(model, M_DLOGITS);
   const offK = uslot(model, M_OFFK);
-  const offBd = uslot(model, M_OFFBD);
-  const eps = fslot(model, M_LOSSEPS);
-  const hL = hs + (<usize>(L * H) << 2);
+  const grads = uslot(model, M_GRADS);
+  const K = uslot(model, M_PARAMS) + offK;
   if (lk >= 2) {
     // aux is free here (only the sparse loss keeps a one-hot row in it): dp there
     if (simd) {
@@ -205,24 +174,155 @@ function train_sample(model: usize, data: usize, n: i32, scale: f32, stats: usiz
       head_backward_scalar(dlogits, aux, probs, V, head);
     }
   }
+  const eps = fslot(model, M_LOSSEPS);
   if (simd) {
     if (lk <= 1) softmax_ce_backward(dlogits, probs, y, V, eps, scale);
-    dense_backward(dh, grads + offK, grads + offBd, dlogits, hL, params + offK, H, V);
-    lstm_backward_train(grads + offW, grads + offU, grads + offB, dh, dc,
-      hs, cs, gates, x, params + offU, L, D, H, act);
+    dense_backward(dh, grads + offK, grads + uslot(model, M_OFFBD), dlogits, h, K, H, V);
   } else {
     if (lk <= 1) softmax_ce_backward_scalar(dlogits, probs, y, V, eps, scale);
-    dense_backward_scalar(dh, grads + offK, grads + offBd, dlogits, hL, params + offK, H, V);
-    lstm_backward_scalar(grads + offW, grads + offU, grads + offB, dh, dc, dgates,
-      hs, cs, gates, x, params + offU, L, D, H, act);
+    dense_backward_scalar(dh, grads + offK, grads + uslot(model, M_OFFBD), dlogits, h, K, H, V);
   }
+}
+
+// Layer l's entry in the layer table.
+@inline function layer(model: usize, l: i32): usize {
+  return uslot(model, M_LT) + (<usize>(l * LT_SLOTS) << 2);
+}
+
+// Sample n's first input step x_start (layer 0's input).
+@inline function sample_x(data: usize, n: i32, D: i32): usize {
+  const start = load<i32>(uslot(data, D_STARTS) + (<usize>n << 2));
+  return uslot(data, D_X) + (<usize>((n * slot(data, D_TDATA) + start) * D) << 2);
+}
+
+// Forward for sample n through every LSTM layer and the head; leaves each layer's hs/cs/gates and
+// probs (one row per output) filled. With withLoss, adds the sample's loss, correctness and count
+// to stats; without, only writes probs (y may be absent). With useState, layer l starts from (and
+// leaves its last state in) row `pos` of its state block, else from zeros. Returns the steps run.
+function forward_sample(model: usize, data: usize, n: i32, pos: i32, useState: bool, withLoss: bool, stats: usize): i32 {
+  const NL = slot(model, M_NL);
+  const act = slot(model, M_ACT);
+  const simd = slot(model, M_SIMD) != 0;
+  const params = uslot(model, M_PARAMS);
+  const L = load<i32>(uslot(data, D_LENS) + (<usize>n << 2));
+  let Din = slot(layer(model, 0), LT_D);
+  let xin = sample_x(data, n, Din);
+  let hs: usize = 0;
+  let row: usize = 0;
+  for (let l = 0; l < NL; l++) {
+    const e = layer(model, l);
+    const H = slot(e, LT_H);
+    hs = uslot(e, LT_HS);
+    const cs = uslot(e, LT_CS);
+    const gates = uslot(e, LT_GATES);
+    const W = params + uslot(e, LT_OFFW);
+    const U = params + uslot(e, LT_OFFU);
+    const b = params + uslot(e, LT_OFFB);
+    row = <usize>H << 2;
+    const sh = uslot(e, LT_STATEH) + <usize>pos * row;
+    const sc = uslot(e, LT_STATEC) + <usize>pos * row;
+    if (useState) {
+      memory.copy(hs, sh, row);
+      memory.copy(cs, sc, row);
+    } else {
+      zero_bytes(hs, row);
+      zero_bytes(cs, row);
+    }
+    if (simd) lstm_forward(hs, cs, gates, xin, W, U, b, L, Din, H, act);
+    else lstm_forward_scalar(hs, cs, gates, xin, W, U, b, L, Din, H, act);
+    if (useState) {
+      memory.copy(sh, hs + <usize>L * row, row);
+      memory.copy(sc, cs + <usize>L * row, row);
+    }
+    xin = hs + row; // this layer's outputs h_1..h_L feed the next
+    Din = H;
+  }
+  const V = slot(model, M_V);
+  const probs = uslot(model, M_PROBS);
+  if (slot(model, M_SEQOUT) == 0) {
+    head_step(model, hs + <usize>L * row, probs, withLoss ? target(model, data, n, V) : 0, stats, 1.0);
+  } else {
+    const w = 1.0 / <f64>L;
+    const r0 = n * slot(data, D_TDATA) + load<i32>(uslot(data, D_STARTS) + (<usize>n << 2));
+    for (let t = 0; t < L; t++) {
+      const y = withLoss ? target(model, data, r0 + t, V) : 0;
+      head_step(model, hs + <usize>(t + 1) * row, probs + (<usize>(t * V) << 2), y, stats, w);
+    }
+  }
+  if (withLoss) store<f64>(stats, load<f64>(stats, 16) + 1.0, 16);
+  return L;
+}
+
+// Forward, stats, and backward (gradients scaled by `scale`, accumulated into grads) for sample n.
+function train_sample(model: usize, data: usize, n: i32, pos: i32, scale: f32, stats: usize): void {
+  const L = forward_sample(model, data, n, pos, slot(model, M_STATEFUL) != 0, true, stats);
+  const NL = slot(model, M_NL);
+  const act = slot(model, M_ACT);
+  const simd = slot(model, M_SIMD) != 0;
+  const params = uslot(model, M_PARAMS);
+  const grads = uslot(model, M_GRADS);
+  const V = slot(model, M_V);
+  const probs = uslot(model, M_PROBS);
+  const top = layer(model, NL - 1);
+  const Ht = slot(top, LT_H);
+  const hsTop = uslot(top, LT_HS);
+  const rowTop = <usize>Ht << 2;
+  if (slot(model, M_SEQOUT) == 0) {
+    head_backward_step(model, uslot(top, LT_DH), hsTop + <usize>L * rowTop, probs, target(model, data, n, V), scale);
+  } else {
+    // every step's output has a loss: their gradients go to the top layer's dext rows
+    const s = scale / <f32>L;
+    const r0 = n * slot(data, D_TDATA) + load<i32>(uslot(data, D_STARTS) + (<usize>n << 2));
+    const dext = uslot(top, LT_DEXT);
+    for (let t = 0; t < L; t++) {
+      head_backward_step(model, dext + <usize>t * rowTop, hsTop + <usize>(t + 1) * rowTop,
+        probs + (<usize>(t * V) << 2), target(model, data, r0 + t, V), s);
+    }
+    zero_bytes(uslot(top, LT_DH), rowTop);
+  }
+  for (let l = NL - 1; l >= 0; l--) {
+    const e = layer(model, l);
+    const H = slot(e, LT_H);
+    let D: i32;
+    let x: usize;
+    let dx: usize = 0;
+    if (l == 0) {
+      D = slot(e, LT_D);
+      x = sample_x(data, n, D);
+    } else {
+      const below = layer(model, l - 1);
+      D = slot(below, LT_H);
+      x = uslot(below, LT_HS) + (<usize>D << 2);
+      dx = uslot(below, LT_DEXT);
+    }
+    // a layer below another gets its whole gradient through dext (its last output included)
+    if (l < NL - 1) zero_bytes(uslot(e, LT_DH), <usize>H << 2);
+    const dext = uslot(e, LT_DEXT);
+    const gW = grads + uslot(e, LT_OFFW);
+    const gU = grads + uslot(e, LT_OFFU);
+    const gb = grads + uslot(e, LT_OFFB);
+    const U = params + uslot(e, LT_OFFU);
+    const W = params + uslot(e, LT_OFFW);
+    if (simd) {
+      lstm_backward_seq(gW, gU, gb, uslot(e, LT_DH), uslot(e, LT_DC), dext, dx,
+        uslot(e, LT_HS), uslot(e, LT_CS), uslot(e, LT_GATES), x, W, U, L, D, H, act);
+    } else {
+      lstm_backward_seq_scalar(gW, gU, gb, uslot(e, LT_DH), uslot(e, LT_DC), dext, dx,
+        uslot(e, LT_HS), uslot(e, LT_CS), uslot(e, LT_GATES), x, W, U, L, D, H, act);
+    }
+  }
+}
+
+// Position of the j-th sample of a run in the state block (stateful models: its slot in the batch).
+@inline function state_pos(model: usize, j: i32): i32 {
+  return j % max(1, slot(model, M_BS));
 }
 
 // Gradients of the mean loss over samples order[first .. first+count) (or first.. with no order).
 function grad_slice(model: usize, data: usize, order: usize, first: i32, count: i32, stats: usize): void {
   memory.fill(uslot(model, M_GRADS), 0, <usize>slot(model, M_P) << 2);
   const scale: f32 = <f32>1.0 / <f32>count;
-  for (let j = 0; j < count; j++) train_sample(model, data, sample_index(order, first + j), scale, stats);
+  for (let j = 0; j < count; j++) train_sample(model, data, sample_index(order, first + j), state_pos(model, j), scale, stats);
 }
 
 /** Zeroes grads, then forward + backward for `count` samples (gradient of their mean loss). */
@@ -231,7 +331,7 @@ export function grad_batch(model: usize, data: usize, order: usize, count: i32, 
   // function of its own, called once per sample, so V8 tiers it up (wasm has no OSR).
   memory.fill(uslot(model, M_GRADS), 0, <usize>slot(model, M_P) << 2);
   const scale: f32 = <f32>1.0 / <f32>count;
-  for (let j = 0; j < count; j++) train_sample(model, data, sample_index(order, j), scale, stats);
+  for (let j = 0; j < count; j++) train_sample(model, data, sample_index(order, j), state_pos(model, j), scale, stats);
 }
 
 /** step += 1; lr_t = lr sqrt(1-β2^t)/(1-β1^t) (f64, then f32); Adam over all P floats. */
@@ -262,11 +362,11 @@ export function optimizer_step(model: usize): void {
   const P = slot(model, M_P);
   const cn = fslot(model, M_CLIPNORM);
   if (cn > 0) {
-    const D = slot(model, M_D), H = slot(model, M_H), V = slot(model, M_V);
-    for (let k = 0; k < 5; k++) {
-      // W (D,4H), U (H,4H), b (4H), K (H,V), bd (V)
-      const n = k == 0 ? D * 4 * H : k == 1 ? H * 4 * H : k == 2 ? 4 * H : k == 3 ? H * V : V;
-      const g = grads + uslot(model, M_OFFW + k);
+    const tt = uslot(model, M_TT);
+    for (let k = 0; k < slot(model, M_NT); k++) {
+      // each weight tensor on its own: (byte offset, floats) pairs in the tensor table
+      const g = grads + <usize>load<u32>(tt + (<usize>k << 3));
+      const n = load<i32>(tt + (<usize>k << 3), 4);
       if (simd) clip_norm(g, n, cn);
       else clip_norm_scalar(g, n, cn);
     }
@@ -313,16 +413,34 @@ export function train_batches(model: usize, data: usize, order: usize, count: i3
 
 /** Forward only over order[0..count); accumulates stats. */
 export function eval_batches(model: usize, data: usize, order: usize, count: i32, stats: usize): void {
-  for (let j = 0; j < count; j++) forward_sample(model, data, sample_index(order, j), true, stats);
+  const useState = slot(model, M_STATEFUL) != 0;
+  for (let j = 0; j < count; j++) forward_sample(model, data, sample_index(order, j), state_pos(model, j), useState, true, stats);
 }
 
-/** Forward for samples first..first+count-1; writes their probs to out (count, V). */
+/**
+ * Forward for samples first..first+count-1; writes their outputs to out: (count, V), or
+ * (count, Tdata, V) with sequence outputs (every sample then runs all Tdata steps).
+ */
 export function predict_batch(model: usize, data: usize, first: i32, count: i32, out: usize): void {
+  predict_run(model, data, first, count, out, slot(model, M_STATEFUL) != 0);
+}
+
+/**
+ * Streaming: samples 0..count-1 of data (one or more steps each) continue the states in rows
+ * 0..count-1 of every layer's state block, which keep their last state; outputs as predict_batch.
+ */
+export function predict_steps(model: usize, data: usize, count: i32, out: usize): void {
+  predict_run(model, data, 0, count, out, true);
+}
+
+function predict_run(model: usize, data: usize, first: i32, count: i32, out: usize, useState: bool): void {
   const V = slot(model, M_V);
   const probs = uslot(model, M_PROBS);
-  const vb = <usize>V << 2;
+  const seq = slot(model, M_SEQOUT) != 0;
+  const vb = (seq ? <usize>slot(data, D_TDATA) : 1) * (<usize>V << 2);
   for (let j = 0; j < count; j++) {
-    forward_sample(model, data, first + j, false, 0);
-    memory.copy(out + <usize>j * vb, probs, vb);
+    const n = first + j;
+    const L = forward_sample(model, data, n, state_pos(model, n), useState, false, 0);
+    memory.copy(out + <usize>j * vb, probs, seq ? <usize>(L * V) << 2 : vb);
   }
 }

@@ -86,11 +86,17 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   const c = 'fit()';
   checkKeys(c, args, FIT_KEYS);
   const epochs = args.epochs === undefined ? 1 : intOption(c, 'epochs', args.epochs, 1);
-  const batchSize = args.batchSize === undefined ? 32 : intOption(c, 'batchSize', args.batchSize, 1);
+  const batchSize = model.checkBatchSize(c, args.batchSize);
   const initialEpoch = args.initialEpoch === undefined ? 0 : intOption(c, 'initialEpoch', args.initialEpoch, 0);
   if (initialEpoch >= epochs) throw new ValueError(`${c}: initialEpoch (${initialEpoch}) must be below epochs (${epochs})`);
   if (args.shuffle !== undefined && typeof args.shuffle !== 'boolean') throw new ValueError(`${c}: shuffle must be a boolean, received ${describe(args.shuffle)}`);
   const shuffle = args.shuffle ?? true;
+  if (model.stateful && shuffle) {
+    throw new ValueError(`${c}: a stateful model needs shuffle: false (each batch continues the states the previous batch left, so the order must stay)`);
+  }
+  if (model.stateful && (args.validationSplit !== undefined || args.validationData !== undefined)) {
+    throw new ValueError(`${c}: validation is not supported for a stateful model (it would run through the training states); call evaluate() between epochs`);
+  }
   const verbose = Number(enumOption(c, 'verbose', String(args.verbose ?? 1), ['0', '1', '2'])) as 0 | 1 | 2;
   const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
   callbacks.forEach((cb, i) => {
@@ -265,11 +271,11 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   return history;
 }
 
-interface Snapshot { params: Float32Array; m: Float32Array; v: Float32Array; step: number }
+interface Snapshot { params: Float32Array; m: Float32Array; v: Float32Array; step: number; states: Float32Array }
 
 function snapshotState(model: Sequential): Snapshot {
   const a = model.live('fit()');
-  return { params: a.region('params').slice(), m: a.region('m').slice(), v: a.region('v').slice(), step: a.slots()[M.step] };
+  return { params: a.region('params').slice(), m: a.region('m').slice(), v: a.region('v').slice(), step: a.slots()[M.step], states: a.states().slice() };
 }
 
 function restoreState(model: Sequential, s: Snapshot): void {
@@ -278,6 +284,7 @@ function restoreState(model: Sequential, s: Snapshot): void {
   a.region('m').set(s.m);
   a.region('v').set(s.v);
   a.slots()[M.step] = s.step;
+  a.states().set(s.states);
 }
 
 // Rewinds to the start of the epoch and replays it one batch at a time (the order is still in the
@@ -308,6 +315,7 @@ function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot
     restoreState(model, ring[i].snap);
     f64(a.stats, STATS).fill(0);
     k.grad_batch(a.desc, block.desc, 0, block.N, a.stats);
+    a.states().set(ring[i].snap.states); // the check must not advance a stateful model's states
     if (Number.isFinite(f64(a.stats, STATS)[0]) && a.region('grads').every(Number.isFinite)) return { ...bad, atStart: ring[i].b === 0 };
   }
   restoreState(model, start);

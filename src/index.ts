@@ -2,7 +2,7 @@
 export { ready, isReady } from './wasm.js';
 export { sequential, Sequential } from './model.js';
 export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor, LossName, MetricName } from './model.js';
-export { lstm, dense, adam, sgd, rmsprop, masking } from './layers.js';
+export { lstm, dense, adam, sgd, rmsprop, masking, timeDistributed } from './layers.js';
 export type { LSTMArgs, DenseArgs, AdamArgs, AdamOptimizer, SGDArgs, SGDOptimizer, RMSpropArgs, RMSpropOptimizer, Optimizer, ClipArgs, ClipConfig, DenseActivation, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers.js';
 export type { FitArgs } from './fit.js';
 export { History, formatLogValue, earlyStopping, EarlyStopping } from './callbacks.js';

@@ -311,3 +311,32 @@ export function toTargets(caller: string, y: unknown, N: number, V: number): Flo
   }
   return data;
 }
+
+/**
+ * Targets of a sequence-output model (a `returnSequences` LSTM feeding `dense`): [N, T, V] values,
+ * or for the sparse loss [N, T] (or [N, T, 1]) integer labels in [0, V). Returns N·T rows.
+ */
+export function toSeqTargets(caller: string, y: unknown, N: number, T: number, V: number, sparse: boolean): Float32Array {
+  const depth = (v: unknown): number => (isTensorLike(v) ? v.shape.length : Array.isArray(v) ? 1 + depth(v[0]) : 0);
+  const rank = depth(y);
+  const want = sparse ? `[${N}, ${T}] integer labels` : `[${N}, ${T}, ${V}]`;
+  if (!(rank === 3 || (sparse && rank === 2))) {
+    throw new ShapeError(`${caller}: the model outputs every step (returnSequences), so y must have shape ${want}, received ${describe(y)}${isTensorLike(y) ? ` of shape [${y.shape.join(', ')}]` : ''}`);
+  }
+  const { shape, data } = flatten(caller, 'y', y, rank);
+  const width = rank === 3 ? shape[2] : 1;
+  if (shape[0] !== N || shape[1] !== T || (sparse ? width !== 1 : width !== V)) {
+    throw new ShapeError(
+      `${caller}: y has shape [${shape.join(', ')}], expected ${want} (samples, steps of x, ${sparse ? 'labels' : 'units of the last layer'})` +
+        (sparse && width === V ? ' (one-hot rows: use categoricalCrossentropy, or pass the labels)' : ''),
+    );
+  }
+  if (sparse) {
+    for (let i = 0; i < data.length; i++) {
+      if (!(Number.isInteger(data[i]) && data[i] >= 0 && data[i] < V)) {
+        throw new ValueError(`${caller}: y[${Math.floor(i / T)}][${i % T}] is ${data[i]}; labels must be integers in [0, ${V - 1}] (the last layer has ${V} units)`);
+      }
+    }
+  }
+  return data;
+}

@@ -7,7 +7,7 @@
 import { ConfigError, LstmWasmError, ShapeError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
 import { dense, lstm, masking, DENSE_ACTIVATIONS, type DenseActivation, type Layer } from './layers.js';
-import { paramShapes } from './layout.js';
+import { lstmName, paramShapes } from './layout.js';
 import { sequential, type Sequential, type SequentialArgs } from './model.js';
 import { LIBRARY_VERSION } from './io.js';
 import type { RecurrentActivation } from './presets.js';
@@ -118,7 +118,7 @@ export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } =
   const weightsPath = args.weightsPath ?? 'weights.bin';
   if (typeof weightsPath !== 'string' || weightsPath === '') throw new ValueError(`${c}: weightsPath must be a non-empty string, received ${describe(weightsPath)}`);
   const ws = model.getWeights();
-  const batchInputShape = [null, model.T, model.D];
+  const batchInputShape = [model.batchSize, model.T, model.D];
   const layers: Array<{ class_name: string; config: Record<string, unknown> }> = [];
   const first = { batch_input_shape: batchInputShape, dtype: 'float32' };
   if (model.maskingLayer) {
@@ -126,19 +126,21 @@ export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } =
     if (!Number.isFinite(maskValue)) throw new ValueError(`${c}: the masking layer's maskValue ${maskValue} cannot be written in JSON`);
     layers.push({ class_name: 'Masking', config: { name: 'masking', trainable: true, ...first, mask_value: maskValue } });
   }
-  const lc = model.lstmLayer.config;
-  layers.push({
-    class_name: 'LSTM',
-    config: {
-      name: 'lstm', trainable: true, ...(model.maskingLayer ? {} : first),
-      units: model.H, activation: 'tanh', recurrent_activation: TFJS_ACT[model.preset.recurrentActivation], use_bias: true,
-      kernel_initializer: glorotUniformJSON(), recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
-      bias_initializer: zerosJSON(), unit_forget_bias: lc.unitForgetBias ?? true,
-      kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
-      kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
-      dropout: 0, recurrent_dropout: 0, implementation: 1,
-      return_sequences: false, return_state: false, go_backwards: false, stateful: false, unroll: false,
-    },
+  model.lstmLayers.forEach((l, i) => {
+    const lc = l.config;
+    layers.push({
+      class_name: 'LSTM',
+      config: {
+        name: lstmName(i), trainable: true, ...(model.maskingLayer || i > 0 ? {} : first),
+        units: lc.units, activation: 'tanh', recurrent_activation: TFJS_ACT[model.preset.recurrentActivation], use_bias: true,
+        kernel_initializer: glorotUniformJSON(), recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
+        bias_initializer: zerosJSON(), unit_forget_bias: lc.unitForgetBias ?? true,
+        kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+        kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
+        dropout: 0, recurrent_dropout: 0, implementation: 1,
+        return_sequences: lc.returnSequences === true, return_state: false, go_backwards: false, stateful: model.stateful, unroll: false,
+      },
+    });
   });
   layers.push({
     class_name: 'Dense',
@@ -231,7 +233,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   }
   const kinds = seq.map((l) => l.className).join(', ');
   if (kinds !== 'LSTM, Dense' && kinds !== 'Masking, LSTM, Dense') {
-    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm reads [LSTM, Dense] or [Masking, LSTM, Dense]`);
+    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm imports [LSTM, Dense] or [Masking, LSTM, Dense] (stacked LSTMs: build the model with sequential() and copy the weights with setWeights)`);
   }
   const [lc, dc] = seq.slice(-2).map((l) => l.config);
   const mc = seq.length === 3 ? seq[0].config : null;
@@ -336,7 +338,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     ls.push(dense({ units: V as number, activation: dc.activation as DenseActivation }));
     return ls;
   });
-  const need = paramShapes(D as number, H as number, V as number);
+  const need = paramShapes({ D: D as number, units: [H as number], V: V as number });
   weights.forEach((w, i) => {
     const want = need[i].shape;
     if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
@@ -420,6 +422,9 @@ export function toPyTorchState(model: Sequential, args: PyTorchNames = {}): PyTo
     if (typeof v !== 'string' || v === '') throw new ValueError(`${c}: ${k} must be a non-empty string, received ${describe(v)}`);
   }
   if (ln === dn) throw new ValueError(`${c}: lstmName and denseName must differ, both are '${ln}'`);
+  if (model.units.length !== 1) {
+    throw new ConfigError(`${c}: this model stacks ${model.units.length} LSTM layers; toPyTorchState writes one nn.LSTM layer (copy getWeights() per layer instead)`);
+  }
   if (model.preset.recurrentActivation !== 'sigmoid') {
     throw new ConfigError(`${c}: this model's gates use ${model.preset.recurrentActivation}; PyTorch's nn.LSTM uses sigmoid. Build it with lstm({ recurrentActivation: 'sigmoid', ... }) or preset 'keras3'`);
   }

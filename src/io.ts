@@ -5,7 +5,7 @@
 import { ConfigError, LstmWasmError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
 import { PRESETS, type PresetName } from './presets.js';
-import { adam, sgd, rmsprop, dense, lstm, masking, type Optimizer, type Layer } from './layers.js';
+import { adam, sgd, rmsprop, dense, lstm, masking, type Optimizer, type Layer, type LSTMLayer } from './layers.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import { M, paramShapes } from './layout.js';
 import { kernels } from './wasm.js';
@@ -104,8 +104,10 @@ export interface SavedModelJSON {
       T: number | null;
       /** Features per step. */
       D: number;
-      /** LSTM units. */
+      /** Units of the last LSTM layer. */
       H: number;
+      /** Units of every LSTM layer, bottom first (absent in files of lstm-wasm 0.1: one layer of H). */
+      units?: number[];
       /** Output units. */
       V: number;
       /** 'hardSigmoid' or 'sigmoid'. */
@@ -323,7 +325,7 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
       kernels: model.config.kernels,
       seed: model.config.seed,
       resolved: {
-        T: model.T, D: model.D, H: model.H, V: model.V, recurrentActivation: p.recurrentActivation,
+        T: model.T, D: model.D, H: model.H, units: [...model.units], V: model.V, recurrentActivation: p.recurrentActivation,
         orthogonalMethod: p.orthogonalMethod, adamEpsilon: p.adamEpsilon, lossEpsilon: p.lossEpsilon, accuracyKey: p.accuracyKey,
       },
     },
@@ -453,7 +455,7 @@ interface Restored {
   seed: number | null;
   rng: Rng;
   D: number;
-  H: number;
+  units: number[];
   V: number;
   compile: CompileArgs | null;
   params: Float32Array[];
@@ -523,15 +525,18 @@ function restore(caller: string, source: ModelSource): Restored {
     throw new ConfigError(`${caller}: layer ${i} has className ${describe(l.className)}; lstm-wasm models have Masking, LSTM and Dense layers`);
   });
   const names = layers.map((l) => l.className).join(',');
-  if (names !== 'LSTM,Dense' && names !== 'Masking,LSTM,Dense') throw new ConfigError(`${caller}: the layers are [${names}]; expected [LSTM, Dense] or [Masking, LSTM, Dense]`);
+  if (!/^(Masking,)?(LSTM,)+Dense$/.test(names)) throw new ConfigError(`${caller}: the layers are [${names}]; expected one or more LSTM then Dense, optionally behind Masking`);
   if (typeof m.preset !== 'string' || !(m.preset in PRESETS)) throw new ConfigError(`${caller}: unknown preset ${describe(m.preset)}; this lstm-wasm knows ${Object.keys(PRESETS).join(', ')}`);
   if (m.kernels !== 'simd' && m.kernels !== 'scalar') throw new ConfigError(`${caller}: kernels must be 'simd' or 'scalar', received ${describe(m.kernels)}`);
   if (m.seed !== null && !isInt(m.seed)) throw bad(`model.seed must be an integer or null, received ${describe(m.seed)}`);
   const preset = m.preset as PresetName;
-  const shape = (layers[0].config as { inputShape?: [number | null, number] }).inputShape;
-  if (!shape) throw new ShapeError(`${caller}: the first layer has no inputShape`);
-  const lstmCfg = layers[layers.length - 2].config as { units: number; recurrentActivation?: string };
-  const [D, H, V] = [shape[1], lstmCfg.units, (layers[layers.length - 1].config as { units: number }).units];
+  const first = layers[0].config as { inputShape?: [number | null, number]; batchInputShape?: [number, number | null, number] };
+  const D = first.inputShape?.[1] ?? first.batchInputShape?.[2];
+  if (D === undefined) throw new ShapeError(`${caller}: the first layer has no inputShape`);
+  const lstms = layers.filter((l): l is LSTMLayer => l.className === 'LSTM');
+  const lstmCfg = lstms[0].config;
+  const units = lstms.map((l) => l.config.units);
+  const V = (layers[layers.length - 1].config as { units: number }).units;
   // The saved semantics must be what this version resolves the same options to.
   const saved = m.resolved as unknown;
   if (isObj(saved)) {
@@ -556,7 +561,7 @@ function restore(caller: string, source: ModelSource): Restored {
     byName.set(t.name, t as unknown as SavedTensor);
   }
   const dv = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-  const expected = paramShapes(D, H, V);
+  const expected = paramShapes({ D, units, V });
   const floats = (prefix: string, what: string): Float32Array[] =>
     expected.map(({ name, shape: want }) => {
       const t = byName.get(prefix + name);
@@ -564,7 +569,7 @@ function restore(caller: string, source: ModelSource): Restored {
       if (t.dtype !== 'float32') throw bad(`'${t.name}' has dtype ${t.dtype}, expected float32`);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new ShapeError(
-          `${caller}: wrong shape: '${t.name}' is [${t.shape.join(', ')}] in the file, but the saved architecture (D=${D} features, H=${H} units, V=${V} classes) needs [${want.join(', ')}]`,
+          `${caller}: wrong shape: '${t.name}' is [${t.shape.join(', ')}] in the file, but the saved architecture (D=${D} features, LSTM units ${units.join(', ')}, V=${V} classes) needs [${want.join(', ')}]`,
         );
       }
       const out = new Float32Array(t.byteLength / 4);
@@ -634,7 +639,7 @@ function restore(caller: string, source: ModelSource): Restored {
     }
     fit = { order, epochs: json.fit.epochs };
   }
-  return { layers, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, H, V, compile, params, m: mm, v: vv, step, fit };
+  return { layers, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, units, V, compile, params, m: mm, v: vv, step, fit };
 }
 
 /**
@@ -677,8 +682,8 @@ export function loadWeightsInto(model: Sequential, source: ModelSource): void {
   const c = 'loadWeights()';
   model.idle(c);
   const r = restore(c, source);
-  if (r.D !== model.D || r.H !== model.H || r.V !== model.V) {
-    throw new ShapeError(`${c}: wrong shape: the file holds a model with D=${r.D} features, H=${r.H} units, V=${r.V} classes; this model has D=${model.D}, H=${model.H}, V=${model.V}`);
+  if (r.D !== model.D || r.units.join() !== model.units.join() || r.V !== model.V) {
+    throw new ShapeError(`${c}: wrong shape: the file holds a model with D=${r.D} features, LSTM units [${r.units.join(', ')}], V=${r.V} classes; this model has D=${model.D}, LSTM units [${model.units.join(', ')}], V=${model.V}`);
   }
   model.writeParams(r.params);
 }

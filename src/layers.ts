@@ -26,8 +26,23 @@ export interface LSTMArgs {
   kernelInitializer?: 'glorotUniform';
   /** Only 'orthogonal' (Keras's default); SVD or QR per the preset. */
   recurrentInitializer?: 'orthogonal';
-  /** Only false for now: the layer returns its last output h_T. */
-  returnSequences?: false;
+  /**
+   * true: the layer outputs h_t at every step (Keras's `return_sequences`), to feed another `lstm`
+   * or, on the last LSTM, a per-step `dense` (Keras's `TimeDistributed(Dense)`). Default false:
+   * only h_T.
+   */
+  returnSequences?: boolean;
+  /**
+   * true: the last state of sample i of a batch is the initial state of sample i of the next batch
+   * (Keras's `stateful`), until `model.resetStates()`. Needs `batchInputShape`; fit then needs
+   * `shuffle: false` and every call a multiple of the batch size of samples. Default false.
+   */
+  stateful?: boolean;
+  /**
+   * [batch, timesteps, features], as Keras's `batch_input_shape`: the first layer's input shape with
+   * a fixed batch size (required by `stateful`; timesteps may be null). Give it or `inputShape`.
+   */
+  batchInputShape?: [number, number | null, number];
 }
 
 /**
@@ -120,13 +135,15 @@ export interface DenseLayer {
  */
 export type Layer = MaskingLayer | LSTMLayer | DenseLayer;
 
-const LSTM_KEYS = ['units', 'inputShape', 'recurrentActivation', 'activation', 'unitForgetBias', 'kernelInitializer', 'recurrentInitializer', 'returnSequences'] as const;
+const LSTM_KEYS = ['units', 'inputShape', 'recurrentActivation', 'activation', 'unitForgetBias', 'kernelInitializer', 'recurrentInitializer', 'returnSequences', 'stateful', 'batchInputShape'] as const;
 
 /**
- * An LSTM layer (Keras `LSTM`): gates ordered i, f, c, o; returns h_T.
+ * An LSTM layer (Keras `LSTM`): gates ordered i, f, c, o; returns h_T, or h_1..h_T with
+ * `returnSequences`. Layers stack: every LSTM but the last needs `returnSequences: true`.
  *
  * @example
  * lstm({ units: 32, inputShape: [5, 1], recurrentActivation: 'hardSigmoid' })
+ * lstm({ units: 50, stateful: true, batchInputShape: [1, 1, 1] })
  */
 export function lstm(args: LSTMArgs): LSTMLayer {
   const c = 'lstm()';
@@ -144,13 +161,19 @@ export function lstm(args: LSTMArgs): LSTMLayer {
   if (args.activation !== undefined) enumOption(c, 'activation', args.activation, ['tanh'] as const);
   if (args.kernelInitializer !== undefined) enumOption(c, 'kernelInitializer', args.kernelInitializer, ['glorotUniform'] as const);
   if (args.recurrentInitializer !== undefined) enumOption(c, 'recurrentInitializer', args.recurrentInitializer, ['orthogonal'] as const);
-  if (args.unitForgetBias !== undefined && typeof args.unitForgetBias !== 'boolean') {
-    throw new ConfigError(`${c}: unitForgetBias must be a boolean, received ${describe(args.unitForgetBias)}`);
+  for (const key of ['unitForgetBias', 'returnSequences', 'stateful'] as const) {
+    if (args[key] !== undefined && typeof args[key] !== 'boolean') throw new ConfigError(`${c}: ${key} must be a boolean, received ${describe(args[key])}`);
   }
-  if (args.returnSequences !== undefined && args.returnSequences !== false) {
-    throw new ConfigError(`${c}: returnSequences: ${describe(args.returnSequences)} is not supported yet; the layer returns h_T`);
+  const b = args.batchInputShape;
+  if (b !== undefined) {
+    if (!Array.isArray(b) || b.length !== 3) throw new ShapeError(`${c}: batchInputShape must be [batch, timesteps, features], received ${describe(b)}`);
+    intOption(c, 'batchInputShape[0] (batch)', b[0], 1, 1 << 16);
+    checkInputShape(c, [b[1], b[2]]);
+    if (args.inputShape !== undefined) throw new ConfigError(`${c}: give inputShape or batchInputShape, not both`);
   }
-  return { className: 'LSTM', config: { ...args, inputShape: args.inputShape ? [...args.inputShape] : undefined } };
+  const config: LSTMArgs = { ...args, inputShape: args.inputShape ? [...args.inputShape] : undefined };
+  if (b !== undefined) config.batchInputShape = [b[0], b[1], b[2]];
+  return { className: 'LSTM', config };
 }
 
 function checkInputShape(c: string, s: unknown): void {
@@ -191,6 +214,21 @@ export function dense(args: DenseArgs): DenseLayer {
   intOption(c, 'units', args.units, 1, 1 << 16);
   if (args.activation !== undefined) enumOption(c, 'activation', args.activation, DENSE_ACTIVATIONS);
   return { className: 'Dense', config: { ...args } };
+}
+
+/**
+ * Keras's `TimeDistributed(Dense(...))`: the same `dense` applied to every step's output of a
+ * `returnSequences` LSTM. A `dense` after such an LSTM already does this (as Keras 2.2+'s Dense on
+ * 3-D input); this wrapper only spells it the Keras way.
+ *
+ * @example
+ * sequential({ layers: [lstm({ units: 16, returnSequences: true, inputShape: [10, 1] }), timeDistributed(dense({ units: 1, activation: 'linear' }))] });
+ */
+export function timeDistributed(layer: DenseLayer): DenseLayer {
+  if (layer === null || typeof layer !== 'object' || layer.className !== 'Dense') {
+    throw new ConfigError(`timeDistributed(): wraps a dense(...) layer, received ${describe(layer)}`);
+  }
+  return dense(layer.config);
 }
 
 /**

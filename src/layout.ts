@@ -4,18 +4,21 @@ import { alloc, free, i32, f32, requireBytes } from './wasm.js';
 
 /** Model descriptor slots (i32 each; f32 values stored as their bits). Mirrors assembly/train.ts. */
 export const M = {
-  Tcap: 0, D: 1, H: 2, V: 3, act: 4, simd: 5,
-  params: 6, grads: 7, m: 8, v: 9, P: 10,
-  offW: 11, offU: 12, offB: 13, offK: 14, offBd: 15,
-  hs: 16, cs: 17, gates: 18, logits: 19, probs: 20, dlogits: 21, dh: 22, dc: 23, dgates: 24,
+  Tcap: 0, V: 3, act: 4, simd: 5,
+  params: 6, grads: 7, m: 8, v: 9, P: 10, offK: 14, offBd: 15,
+  logits: 19, probs: 20, dlogits: 21,
   step: 25, lr: 26, beta1: 27, beta2: 28, adamEps: 29, lossEps: 30,
   opt: 31, momentum: 32, nesterov: 33, rho: 34, centered: 35, rmsInside: 36, clipnorm: 37, clipvalue: 38, head: 39, loss: 40, accuracy: 41, aux: 42, metrics: 43,
+  NL: 44, LT: 45, seqOut: 46, stateful: 47, NT: 48, TT: 49, Bs: 50, Htop: 51,
 } as const;
+/** Layer table entry slots, LT_SLOTS per LSTM layer. Mirrors assembly/train.ts. */
+export const LT = { D: 0, H: 1, offW: 2, offU: 3, offB: 4, hs: 5, cs: 6, gates: 7, dh: 8, dc: 9, dext: 10, stateH: 11, stateC: 12 } as const;
+export const LT_SLOTS = 16;
 /** The stats block: f64 [Σ loss, Σ correct, Σ samples, Σ mae, Σ mse] (train.ts). */
 export const STATS = 5;
 /** Values of slot M.opt. */
 export const OPT_KIND = { Adam: 0, SGD: 1, RMSprop: 2 } as const;
-export const MODEL_SLOTS = 48;
+export const MODEL_SLOTS = 56;
 
 /** Data descriptor slots. Mirrors assembly/train.ts. */
 export const DS = { N: 0, Tdata: 1, x: 2, y: 3, starts: 4, lens: 5 } as const;
@@ -23,15 +26,33 @@ export const DATA_SLOTS = 8;
 
 const pad4 = (n: number) => (n + 3) & ~3;
 
-/** The five parameter tensors in Keras order, with their shapes for D features, H units, V classes. */
-export function paramShapes(D: number, H: number, V: number): Array<{ name: string; shape: number[] }> {
-  return [
-    { name: 'lstm/kernel', shape: [D, 4 * H] },
-    { name: 'lstm/recurrent_kernel', shape: [H, 4 * H] },
-    { name: 'lstm/bias', shape: [4 * H] },
-    { name: 'dense/kernel', shape: [H, V] },
-    { name: 'dense/bias', shape: [V] },
-  ];
+/**
+ * What an arena holds: D input features, the units of each LSTM layer bottom first, V outputs,
+ * whether the head runs on every step (return_sequences on the last LSTM), and the rows of each
+ * layer's state block (the batch size of a stateful model; 1 for predictStep's stream otherwise).
+ */
+export interface ArenaSpec {
+  D: number;
+  units: number[];
+  V: number;
+  seqOut: boolean;
+  stateRows: number;
+}
+
+/** Keras's layer names in a Sequential: lstm, lstm_1, ... (tf.keras's numbering), then dense. */
+export const lstmName = (l: number): string => (l === 0 ? 'lstm' : `lstm_${l}`);
+
+/** The parameter tensors in Keras order (each LSTM's kernel, recurrent kernel, bias; then dense's). */
+export function paramShapes(spec: Pick<ArenaSpec, 'D' | 'units' | 'V'>): Array<{ name: string; shape: number[] }> {
+  const out: Array<{ name: string; shape: number[] }> = [];
+  spec.units.forEach((H, l) => {
+    const D = l === 0 ? spec.D : spec.units[l - 1];
+    const n = lstmName(l);
+    out.push({ name: `${n}/kernel`, shape: [D, 4 * H] }, { name: `${n}/recurrent_kernel`, shape: [H, 4 * H] }, { name: `${n}/bias`, shape: [4 * H] });
+  });
+  const Ht = spec.units[spec.units.length - 1];
+  out.push({ name: 'dense/kernel', shape: [Ht, spec.V] }, { name: 'dense/bias', shape: [spec.V] });
+  return out;
 }
 
 export interface ParamSlice {
@@ -43,9 +64,9 @@ export interface ParamSlice {
 }
 
 /**
- * A model's memory: one block `params | grads | m | v | descriptor | stats` (params, grads, m and v
- * share one layout, so Adam is one flat loop) and one scratch block sized for the longest
- * sequence seen so far, regrown on demand.
+ * A model's memory: one block `params | grads | m | v | descriptor | stats | layer table |
+ * tensor table | states` (params, grads, m and v share one layout, so the optimizer is one flat
+ * loop) and one scratch block sized for the longest sequence seen so far, regrown on demand.
  */
 export class ModelArena {
   readonly base: number;
@@ -53,31 +74,70 @@ export class ModelArena {
   readonly stats: number;
   readonly P: number;
   readonly slices: ParamSlice[];
+  readonly spec: Readonly<ArenaSpec>;
+  private readonly lt: number;
+  private readonly statesAt: number;
+  /** Floats in the states block: every layer's h and c rows. */
+  readonly stateFloats: number;
   private scratchBase = 0;
   private tcap = 0;
 
-  constructor(readonly D: number, readonly H: number, readonly V: number, Tcap: number) {
+  constructor(spec: ArenaSpec, Tcap: number) {
+    this.spec = { ...spec, units: [...spec.units] };
     let off = 0;
-    this.slices = paramShapes(D, H, V).map(({ name, shape }) => {
+    this.slices = paramShapes(spec).map(({ name, shape }) => {
       const size = shape.reduce((a, b) => a * b, 1);
       const s = { name, shape, offset: off, size };
       off += pad4(size);
       return s;
     });
     this.P = off;
+    const NL = spec.units.length;
+    const NT = this.slices.length;
+    this.stateFloats = spec.units.reduce((a, H) => a + 2 * pad4(spec.stateRows * H), 0);
     const regionBytes = this.P * 4;
-    this.base = alloc(4 * regionBytes + MODEL_SLOTS * 4 + STATS * 8); // + descriptor + f64[STATS] stats
+    const tables = (MODEL_SLOTS + pad4(NL * LT_SLOTS) + pad4(2 * NT)) * 4 + STATS * 8;
+    this.base = alloc(4 * regionBytes + tables + this.stateFloats * 4);
     this.desc = this.base + 4 * regionBytes;
     this.stats = this.desc + MODEL_SLOTS * 4;
+    this.lt = this.stats + STATS * 8;
+    const tt = this.lt + pad4(NL * LT_SLOTS) * 4;
+    this.statesAt = tt + pad4(2 * NT) * 4;
     const d = i32(this.desc, MODEL_SLOTS);
-    d[M.D] = D; d[M.H] = H; d[M.V] = V;
+    d[M.V] = spec.V;
     d[M.params] = this.base;
     d[M.grads] = this.base + regionBytes;
     d[M.m] = this.base + 2 * regionBytes;
     d[M.v] = this.base + 3 * regionBytes;
     d[M.P] = this.P;
-    const names = [M.offW, M.offU, M.offB, M.offK, M.offBd];
-    this.slices.forEach((s, i) => (d[names[i]] = s.offset * 4));
+    d[M.offK] = this.slices[3 * NL].offset * 4;
+    d[M.offBd] = this.slices[3 * NL + 1].offset * 4;
+    d[M.NL] = NL;
+    d[M.LT] = this.lt;
+    d[M.seqOut] = spec.seqOut ? 1 : 0;
+    d[M.NT] = NT;
+    d[M.TT] = tt;
+    d[M.Bs] = spec.stateRows;
+    d[M.Htop] = spec.units[NL - 1];
+    const t = i32(tt, 2 * NT);
+    this.slices.forEach((s, i) => {
+      t[2 * i] = s.offset * 4;
+      t[2 * i + 1] = s.size;
+    });
+    let st = this.statesAt;
+    spec.units.forEach((H, l) => {
+      const e = this.layer(l);
+      e[LT.D] = l === 0 ? spec.D : spec.units[l - 1];
+      e[LT.H] = H;
+      e[LT.offW] = this.slices[3 * l].offset * 4;
+      e[LT.offU] = this.slices[3 * l + 1].offset * 4;
+      e[LT.offB] = this.slices[3 * l + 2].offset * 4;
+      e[LT.stateH] = st;
+      st += pad4(spec.stateRows * H) * 4;
+      e[LT.stateC] = st;
+      st += pad4(spec.stateRows * H) * 4;
+    });
+    this.states().fill(0);
     try {
       this.ensureSteps(Tcap);
     } catch (e) {
@@ -91,41 +151,55 @@ export class ModelArena {
     return this.tcap;
   }
 
-  /** Makes the scratch hold at least `T` steps (hs, cs, gates for T steps plus the per-sample vectors). */
+  /** Fresh view of layer l's entry in the layer table. */
+  private layer(l: number): Int32Array {
+    return i32(this.lt + l * LT_SLOTS * 4, LT_SLOTS);
+  }
+
+  /** Makes the scratch hold at least `T` steps (per layer hs, cs, gates, dext for T steps; per-sample vectors). */
   ensureSteps(T: number, caller = 'ensureSteps()'): void {
     if (T <= this.tcap && this.scratchBase) return;
-    const scratch = ModelArena.scratchTable(this.H, this.V, T);
-    const bytes = ModelArena.scratchBytes(this.H, this.V, T);
-    requireBytes(caller, `a ${this.H}-unit LSTM's scratch for ${T} steps`, bytes);
+    const bytes = ModelArena.scratchBytes(this.spec, T);
+    requireBytes(caller, `the scratch of LSTM(${this.spec.units.join(', ')}) for ${T} steps`, bytes);
     const fresh = alloc(bytes); // before freeing the old one: a failed call changes nothing
     if (this.scratchBase) free(this.scratchBase);
     this.scratchBase = fresh;
-    const d = this.slots();
     let p = this.scratchBase;
-    for (const [k, n] of scratch) {
-      d[M[k]] = p;
+    for (const [where, key, n] of ModelArena.scratchTable(this.spec, T)) {
+      if (where === -1) this.slots()[M[key as keyof typeof M]] = p;
+      else this.layer(where)[LT[key as keyof typeof LT]] = n > 0 ? p : 0;
       p += pad4(n) * 4;
     }
-    d[M.Tcap] = T;
+    this.slots()[M.Tcap] = T;
     this.tcap = T;
   }
 
-  private static scratchTable(H: number, V: number, T: number): Array<[keyof typeof M, number]> {
-    return [
-      ['hs', (T + 1) * H], ['cs', (T + 1) * H], ['gates', T * 4 * H],
-      ['logits', V], ['probs', V], ['dlogits', V], ['dh', H], ['dc', H], ['dgates', 4 * H], ['aux', V],
-    ];
+  // [layer (-1: the model), slot name, floats]
+  private static scratchTable(spec: ArenaSpec, T: number): Array<[number, string, number]> {
+    const NL = spec.units.length;
+    const out: Array<[number, string, number]> = [];
+    spec.units.forEach((H, l) => {
+      const dext = l < NL - 1 || spec.seqOut ? T * H : 0;
+      out.push([l, 'hs', (T + 1) * H], [l, 'cs', (T + 1) * H], [l, 'gates', T * 4 * H], [l, 'dh', H], [l, 'dc', H], [l, 'dext', dext]);
+    });
+    const V = spec.V;
+    out.push([-1, 'logits', V], [-1, 'probs', spec.seqOut ? T * V : V], [-1, 'dlogits', V], [-1, 'aux', V]);
+    return out;
   }
 
-  /** Bytes of scratch for sequences of up to T steps (hs, cs, gates, and per-sample vectors). */
-  static scratchBytes(H: number, V: number, T: number): number {
-    return ModelArena.scratchTable(H, V, T).reduce((a, [, n]) => a + pad4(n), 0) * 4;
+  /** Bytes of scratch for sequences of up to T steps. */
+  static scratchBytes(spec: ArenaSpec, T: number): number {
+    return ModelArena.scratchTable(spec, T).reduce((a, [, , n]) => a + pad4(n), 0) * 4;
   }
-
 
   /** Fresh view of one region: 'params' | 'grads' | 'm' | 'v'. Never keep it across an alloc. */
   region(which: 'params' | 'grads' | 'm' | 'v'): Float32Array {
     return f32(i32(this.desc, MODEL_SLOTS)[M[which]], this.P);
+  }
+
+  /** Fresh view of every layer's state rows (h then c per layer, bottom first). */
+  states(): Float32Array {
+    return f32(this.statesAt, this.stateFloats);
   }
 
   /** Fresh view of the descriptor's slots. */

@@ -7,8 +7,9 @@ import { adam, sgd, rmsprop, lstm, dense, masking, type Optimizer, type Layer, t
 import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from './random.js';
 import { DataBlock, M, ModelArena, OPT_KIND, STATS } from './layout.js';
 import { alloc, f32, f64, free, i32, kernels, requireBytes } from './wasm.js';
-import { applyMask, toSequences, toTargets, toLabels, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
+import { applyMask, toSequences, toTargets, toLabels, toSeqTargets, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
 import type { Tensor } from './tensor.js';
+import type { TensorLike } from './inputs.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
 import { loadWeightsInto, saveModel, type ModelSource, type SaveArgs, type SavedModel } from './io.js';
@@ -170,15 +171,25 @@ export class Sequential {
   readonly preset: Readonly<Preset>;
   /** The `masking(...)` layer given first, or null without one. */
   readonly maskingLayer: MaskingLayer | null;
-  /** The LSTM layer, as `lstm(...)` made it (its checked options in `config`). */
+  /** The (first) LSTM layer, as `lstm(...)` made it (its checked options in `config`). */
   readonly lstmLayer: LSTMLayer;
+  /** Every LSTM layer, bottom first. */
+  readonly lstmLayers: LSTMLayer[];
+  /** Units of each LSTM layer, bottom first. */
+  readonly units: number[];
+  /** True when the LSTMs carry their state from batch to batch (`stateful: true`). */
+  readonly stateful: boolean;
+  /** True when the last LSTM has `returnSequences`: the dense head runs on every step, outputs [samples, T, V]. */
+  readonly sequenceOutput: boolean;
+  /** The fixed batch size of `batchInputShape`, or null. */
+  readonly batchSize: number | null;
   /** The Dense output layer, as `dense(...)` made it (its checked options in `config`). */
   readonly denseLayer: DenseLayer;
   /** Steps per sample T from `inputShape[0]`, or null when any length is accepted. */
   readonly T: number | null;
   /** Features per step D, from `inputShape[1]`. */
   readonly D: number;
-  /** LSTM units H. */
+  /** Units H of the last LSTM layer (the dense layer's inputs). */
   readonly H: number;
   /** Output units V (classes with a softmax head). */
   readonly V: number;
@@ -219,20 +230,45 @@ export class Sequential {
     checkKeys(c, args, ['layers', 'seed', 'rng', 'preset', 'kernels']);
     kernels(c); // a StateError before ready()
     const presetName = args.preset === undefined ? DEFAULT_PRESET : enumOption(c, 'preset', args.preset, Object.keys(PRESETS) as PresetName[]);
-    const layers = Array.isArray(args.layers) && args.layers[0]?.className === 'Masking' ? args.layers.slice(1) : args.layers;
-    if (!Array.isArray(layers) || layers.length !== 2 || layers[0]?.className !== 'LSTM' || layers[1]?.className !== 'Dense') {
-      throw new ConfigError(`${c}: layers must be [lstm(...), dense(...)] or [masking(...), lstm(...), dense(...)] (made by the layer factories), received ${describe(args.layers)}`);
+    const given = args.layers;
+    const masked = Array.isArray(given) && given[0]?.className === 'Masking';
+    const layers = masked ? given.slice(1) : given;
+    const nl = Array.isArray(layers) ? layers.length - 1 : 0;
+    if (!Array.isArray(layers) || nl < 1 || layers.slice(0, nl).some((l) => l?.className !== 'LSTM') || layers[nl]?.className !== 'Dense') {
+      throw new ConfigError(`${c}: layers must be one or more lstm(...) then dense(...), optionally behind masking(...) (made by the layer factories), received ${describe(given)}`);
     }
     // Rebuilt through the factories, so hand-made layer objects get the same checks.
     const cfgOf = (l: Layer) => (typeof l.config === 'object' && l.config !== null ? l.config : undefined) as never;
-    this.maskingLayer = layers === args.layers ? null : masking(cfgOf(args.layers[0]));
-    this.lstmLayer = lstm(cfgOf(layers[0]));
-    this.denseLayer = dense(cfgOf(layers[1]));
-    if (this.maskingLayer && this.lstmLayer.config.inputShape) {
+    this.maskingLayer = masked ? masking(cfgOf(given[0])) : null;
+    this.lstmLayers = layers.slice(0, nl).map((l) => lstm(cfgOf(l)));
+    this.lstmLayer = this.lstmLayers[0];
+    this.denseLayer = dense(cfgOf(layers[nl]));
+    this.lstmLayers.forEach((l, i) => {
+      const at = `layers[${i + (masked ? 1 : 0)}]`;
+      if (i > 0 && (l.config.inputShape || l.config.batchInputShape)) throw new ConfigError(`${c}: ${at}: only the first layer takes inputShape / batchInputShape`);
+      if (i < nl - 1 && !l.config.returnSequences) {
+        throw new ConfigError(`${c}: ${at}: an lstm under another lstm needs returnSequences: true (the next one reads every step)`);
+      }
+      if (!!l.config.stateful !== !!this.lstmLayers[0].config.stateful) {
+        throw new ConfigError(`${c}: ${at}: give stateful: true to every lstm of a stateful model or to none`);
+      }
+    });
+    const first = this.lstmLayers[0].config;
+    if (this.maskingLayer && (first.inputShape || first.batchInputShape)) {
       throw new ConfigError(`${c}: give inputShape to the first layer (masking), not to lstm`);
     }
-    const shape = (this.maskingLayer ?? this.lstmLayer).config.inputShape;
+    this.stateful = first.stateful === true;
+    if (this.stateful && !first.batchInputShape) {
+      throw new ConfigError(`${c}: stateful: true needs batchInputShape: [batch, timesteps, features] on the first lstm (the batch size fixes which state each sample continues)`);
+    }
+    this.sequenceOutput = this.lstmLayers[nl - 1].config.returnSequences === true;
+    if (this.maskingLayer && (this.stateful || this.sequenceOutput)) {
+      throw new ConfigError(`${c}: masking works with models that output the last step and are not stateful; ` +
+        `this one is ${this.stateful ? 'stateful' : 'returnSequences on its last lstm'} (pad to full length instead)`);
+    }
+    const shape = this.maskingLayer?.config.inputShape ?? first.inputShape ?? (first.batchInputShape ? [first.batchInputShape[1], first.batchInputShape[2]] as [number | null, number] : undefined);
     if (!shape) throw new ShapeError(`${c}: the first layer needs inputShape: [timesteps, features] (timesteps may be null)`);
+    this.batchSize = first.batchInputShape?.[0] ?? null;
     const seed = args.seed === undefined ? 0 : intOption(c, 'seed', args.seed, 0, 0xffffffff);
     const simd = args.kernels === undefined ? 'simd' : enumOption(c, 'kernels', args.kernels, ['simd', 'scalar'] as const);
     let rng: Rng;
@@ -245,31 +281,41 @@ export class Sequential {
     this.rng = rng;
     this.config = { layers: [...args.layers], preset: presetName, kernels: simd, seed: restore ? restore.seed : typeof args.rng === 'object' ? null : seed };
     const base = PRESETS[presetName];
-    this.preset = { ...base, recurrentActivation: this.lstmLayer.config.recurrentActivation ?? base.recurrentActivation };
+    const acts = new Set(this.lstmLayers.map((l) => l.config.recurrentActivation ?? base.recurrentActivation));
+    if (acts.size > 1) throw new ConfigError(`${c}: every lstm of a model must use the same recurrentActivation, received ${[...acts].join(' and ')}`);
+    this.preset = { ...base, recurrentActivation: [...acts][0] };
     [this.T, this.D] = shape;
-    this.H = this.lstmLayer.config.units;
+    this.units = this.lstmLayers.map((l) => l.config.units);
+    this.H = this.units[nl - 1];
     this.V = this.denseLayer.config.units;
 
-    // Initialise in Keras 2.0's order, consuming the generator as it did (Theano backend): a seed
-    // for the LSTM kernel's own generator, the recurrent kernel's normal draw, a seed for the
-    // Dense kernel's generator.
-    const { D, H, V } = this;
+    // Initialise in Keras 2.0's order, consuming the generator as it did (Theano backend): per LSTM
+    // layer, bottom first, a seed for its kernel's own generator and the recurrent kernel's normal
+    // draw; then a seed for the Dense kernel's generator.
+    const { D, V } = this;
+    const spec = { D, units: this.units, V, seqOut: this.sequenceOutput, stateRows: this.batchSize ?? 1 };
     // Sizes first: a model that could never fit in memory is refused before the (slow) initialisers.
-    requireBytes(c, `a ${H}-unit LSTM's scratch for ${this.T ?? 1} steps`, ModelArena.scratchBytes(H, V, this.T ?? 1));
+    requireBytes(c, `the scratch of LSTM(${this.units.join(', ')}) for ${this.T ?? 1} steps`, ModelArena.scratchBytes(spec, this.T ?? 1));
     let init: Float32Array[];
-    if (restore) init = restore.weights; // checked by loadModel against paramShapes(D, H, V)
+    if (restore) init = restore.weights; // checked by loadModel against paramShapes
     else {
-      const W = glorotUniform(initializerRng(rng), D, 4 * H);
-      const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
-      const b = lstmBias(H, this.lstmLayer.config.unitForgetBias ?? true);
-      const K = glorotUniform(initializerRng(rng), H, V);
-      init = [W, U, b, K, new Float32Array(V)];
+      init = [];
+      this.lstmLayers.forEach((l, i) => {
+        const H = l.config.units;
+        const Din = i === 0 ? D : this.units[i - 1];
+        const W = glorotUniform(initializerRng(rng), Din, 4 * H);
+        const U = orthogonal(rng, H, 4 * H, { method: this.preset.orthogonalMethod });
+        init.push(W, U, lstmBias(H, l.config.unitForgetBias ?? true));
+      });
+      init.push(glorotUniform(initializerRng(rng), this.H, V), new Float32Array(V));
     }
 
-    this.arena = new ModelArena(D, H, V, this.T ?? 1);
+    this.arena = new ModelArena(spec, this.T ?? 1);
     const slots = this.arena.slots();
     slots[M.act] = this.preset.recurrentActivation === 'hardSigmoid' ? 1 : 0;
     slots[M.simd] = simd === 'simd' ? 1 : 0;
+    slots[M.stateful] = this.stateful ? 1 : 0;
+    slots[M.head] = HEADS[this.denseLayer.config.activation ?? 'softmax']; // predict works before compile
     this.writeParams(init);
   }
 
@@ -382,16 +428,31 @@ export class Sequential {
     const a = this.live(caller);
     if (seqArgs.padding !== undefined) enumOption(caller, 'padding', seqArgs.padding, ['pre', 'post'] as const);
     let seqs = toSequences(caller, x, this.T, this.D, seqArgs);
+    if (this.batchSize !== null && seqs.N % this.batchSize !== 0) {
+      throw new ShapeError(`${caller}: x has ${seqs.N} samples; a stateful model takes a multiple of its batch size ${this.batchSize} (batchInputShape), so every batch continues full states`);
+    }
+    if (this.sequenceOutput) {
+      const short = seqs.lens.findIndex((l, i) => l !== seqs.T || seqs.starts[i] !== 0);
+      if (short >= 0) {
+        throw new ShapeError(`${caller}: x[${short}] has ${seqs.lens[short]} of ${seqs.T} steps; a model that outputs every step (returnSequences) needs every sample at full length`);
+      }
+    }
     const sparse = this.compiled?.sparse === true;
-    const tgt = !withTargets ? null : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
-    const yw = sparse ? 1 : this.V;
+    const Ty = this.sequenceOutput ? seqs.T : 1; // target rows per sample
+    const tgt = !withTargets ? null
+      : this.sequenceOutput ? toSeqTargets(caller, y, seqs.N, seqs.T, this.V, sparse)
+      : sparse ? toLabels(caller, y, seqs.N, this.V) : toTargets(caller, y, seqs.N, this.V);
+    const yw = (sparse ? 1 : this.V) * Ty;
     // Cross-entropy targets are probabilities: a value outside [0, 1] would give a negative or
     // meaningless loss. (Keras does not check; regression losses take any finite target.)
     const lossCode = this.compiled ? LOSSES[this.compiled.args.loss as LossName] : -1;
     if (tgt && !sparse && (lossCode === 0 || lossCode === 2)) {
       const bad = tgt.findIndex((v) => v < 0 || v > 1);
       if (bad >= 0) {
-        throw new ValueError(`${caller}: y[${Math.floor(bad / this.V)}][${bad % this.V}] is ${tgt[bad]}; ${this.compiled!.args.loss} targets must be probabilities in [0, 1]`);
+        const at = this.sequenceOutput
+          ? `[${Math.floor(bad / yw)}][${Math.floor((bad % yw) / this.V)}][${bad % this.V}]`
+          : `[${Math.floor(bad / this.V)}][${bad % this.V}]`;
+        throw new ValueError(`${caller}: y${at} is ${tgt[bad]}; ${this.compiled!.args.loss} targets must be probabilities in [0, 1]`);
       }
     }
     if (this.maskingLayer) {
@@ -429,7 +490,7 @@ export class Sequential {
   evaluate(x: InputData, y: TargetData, args: EvaluateArgs = {}): number[] {
     const c = 'evaluate()';
     checkKeys(c, args, ['batchSize', 'verbose', 'lengths', 'padding']);
-    if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
+    this.checkBatchSize(c, args.batchSize);
     if (args.verbose !== undefined) enumOption(c, 'verbose', String(args.verbose), ['0', '1']);
     const a = this.live(c);
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
@@ -463,9 +524,11 @@ export class Sequential {
     const a = this.idle(c);
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
     const block = this.loadData(c, x, y, args);
+    const states = a.states().slice(); // a stateful model's states are read, not advanced
     try {
       f64(a.stats, STATS).fill(0);
       kernels().grad_batch(a.desc, block.desc, 0, block.N, a.stats);
+      a.states().set(states);
       const [lossSum, , n] = f64(a.stats, STATS);
       const g = a.region('grads');
       return { loss: lossSum / n, grads: a.slices.map((s) => ({ name: s.name, shape: [...s.shape], data: g.slice(s.offset, s.offset + s.size) })) };
@@ -484,17 +547,88 @@ export class Sequential {
   predict(x: InputData, args: PredictArgs = {}): Tensor {
     const c = 'predict()';
     checkKeys(c, args, ['batchSize', 'lengths', 'padding']);
-    if (args.batchSize !== undefined) intOption(c, 'batchSize', args.batchSize);
+    this.checkBatchSize(c, args.batchSize);
     const a = this.live(c);
     const block = this.loadData(c, x, undefined, { lengths: args.lengths, padding: args.padding }, false);
     let out = 0;
     try {
-      out = alloc(block.N * this.V * 4);
+      const shape = this.sequenceOutput ? [block.N, block.T, this.V] : [block.N, this.V];
+      const n = shape.reduce((p, d) => p * d, 1);
+      out = alloc(n * 4);
       kernels().predict_batch(a.desc, block.desc, 0, block.N, out);
-      return { shape: [block.N, this.V], data: f32(out, block.N * this.V).slice() };
+      return { shape, data: f32(out, n).slice() };
     } finally {
       if (out) free(out);
       block.dispose();
+    }
+  }
+
+  /** @internal A batch size given to evaluate/predict/fit: a positive integer, the fixed one of a stateful model. Returns it or the default. */
+  checkBatchSize(caller: string, batchSize: number | undefined, fallback = 32): number {
+    if (batchSize !== undefined) intOption(caller, 'batchSize', batchSize, 1);
+    if (this.batchSize !== null && batchSize !== undefined && batchSize !== this.batchSize) {
+      throw new ValueError(`${caller}: batchSize ${batchSize} differs from batchInputShape's ${this.batchSize}; a stateful model runs batches of exactly that size`);
+    }
+    return batchSize ?? this.batchSize ?? fallback;
+  }
+
+  /**
+   * Clears every LSTM state to zero, as Keras's `reset_states()`: a stateful model's batch states
+   * and the stream that `predictStep` continues.
+   *
+   * @example
+   * for (let i = 0; i < 300; i++) {
+   *   await model.fit(x, y, { epochs: 1, batchSize: 1, shuffle: false, verbose: 0 });
+   *   model.resetStates();
+   * }
+   */
+  resetStates(): void {
+    this.idle('resetStates()').states().fill(0);
+  }
+
+  /**
+   * Streams one timestep: continues each LSTM's state (kept in WASM memory) with the step `x` and
+   * returns the head's output for it, a Tensor [rows, units]. `x` holds D features, or [rows, D]
+   * for a stateful model with a batch size of rows. The state persists across calls (and, for a
+   * stateful model, is the same state fit, evaluate and predict continue) until `resetStates()`.
+   *
+   * @example
+   * model.resetStates();
+   * for (const v of series) next = model.predictStep([v]).data[0];
+   */
+  predictStep(x: TensorLike | ArrayLike<number> | number[][]): Tensor {
+    const c = 'predictStep()';
+    const a = this.idle(c);
+    const rows = this.batchSize ?? 1;
+    const { D, V } = this;
+    let x3: unknown;
+    if (isTensorLike(x)) {
+      const sh = x.shape;
+      const ok = (sh.length === 2 && sh[0] === rows && sh[1] === D) || (sh.length === 1 && rows === 1 && sh[0] === D);
+      if (!ok) throw new ShapeError(`${c}: x has shape [${sh.join(', ')}], expected [${rows === 1 ? `${D}] or [1, ${D}` : `${rows}, ${D}`}] (one step${rows > 1 ? ' for each of the batch\'s rows' : ''})`);
+      x3 = { shape: [rows, 1, D], data: x.data };
+    } else if (Array.isArray(x) && Array.isArray(x[0])) {
+      if (x.length !== rows) throw new ShapeError(`${c}: x has ${x.length} rows, the model streams ${rows} (batchInputShape's batch size)`);
+      x3 = (x as number[][]).map((r) => [r]);
+    } else if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
+      const n = (x as ArrayLike<number>).length;
+      if (n !== rows * D) throw new ShapeError(`${c}: x has ${n} values, expected ${rows * D} (${rows > 1 ? `${rows} rows of ` : ''}${D} features)`);
+      x3 = { shape: [rows, 1, D], data: x as ArrayLike<number> };
+    } else throw new ShapeError(`${c}: x must be one step: ${D} numbers, [rows, ${D}] nested arrays or a tensor, received ${describe(x)}`);
+    const seqs = toSequences(c, x3, null, D);
+    let block: DataBlock | null = null;
+    let out = 0;
+    try {
+      block = new DataBlock(rows, 1, D, 0);
+      f32(block.x, rows * D).set(seqs.data);
+      i32(block.starts, rows).fill(0);
+      i32(block.lens, rows).fill(1);
+      out = alloc(rows * V * 4);
+      kernels().predict_steps(a.desc, block.desc, rows, out);
+      return { shape: [rows, V], data: f32(out, rows * V).slice() };
+    } finally {
+      if (out) free(out);
+      block?.dispose();
     }
   }
 

@@ -240,7 +240,7 @@ describe('refused files: each with its own error, nothing half-loaded, the exist
     ['a newer format version (header)', () => { const b = file.slice(); new DataView(b.buffer).setUint32(8, 7, true); return b; }, ConfigError, /incompatible version: the file is in format version 7/],
     ['an older format version ({ json, weights })', () => ({ json: { ...saved.json, formatVersion: 0 }, weights: saved.weights }), ConfigError, /format version 0 .*reads format version 1 only$/],
     ['another format', () => ({ json: { ...saved.json, format: 'keras' }, weights: saved.weights }), ValueError, /not an lstm-wasm model: its json has format 'keras'/],
-    ['a wrong-shape tensor', () => edited((j) => (j.model.layers[0].config.units = 8)), ShapeError, /wrong shape: 'lstm\/kernel' is \[1, 16\] in the file, but the saved architecture \(D=1 features, H=8 units, V=5 classes\) needs \[1, 32\]/],
+    ['a wrong-shape tensor', () => edited((j) => (j.model.layers[0].config.units = 8)), ShapeError, /wrong shape: 'lstm\/kernel' is \[1, 16\] in the file, but the saved architecture \(D=1 features, LSTM units 8, V=5 classes\) needs \[1, 32\]/],
     ['a missing tensor', () => edited((j) => (j.weights.tensors[4].name = 'dense/b')), ValueError, /the tensor 'dense\/bias' \(weights\) is missing/],
     ['a tensor outside the weights', () => edited((j) => (j.weights.tensors[0].byteOffset = 1 << 20)), ValueError, /tensor 'lstm\/kernel' .* claims 64 bytes at 1048576/],
     ['a NaN weight', () => edited((_, w) => w.setFloat32(8, NaN, true)), ValueError, /'lstm\/kernel' has NaN at flat index 2; saved weights must be finite/],
@@ -296,7 +296,7 @@ describe('refused files: each with its own error, nothing half-loaded, the exist
     expect(bytesOf(target.arena!.region('m'))).toEqual(m);
     const other = sequential({ layers: [lstm({ units: 6, inputShape: [3, 1] }), dense({ units: 5, activation: 'softmax' })] });
     const before = fullState(other);
-    expect(() => other.loadWeights(file)).toThrow(/loadWeights\(\): wrong shape: the file holds a model with D=1 features, H=4 units, V=5 classes; this model has D=1, H=6, V=5/);
+    expect(() => other.loadWeights(file)).toThrow(/loadWeights\(\): wrong shape: the file holds a model with D=1 features, LSTM units \[4\], V=5 classes; this model has D=1, LSTM units \[6\], V=5/);
     expect(fullState(other)).toEqual(before);
     other.dispose();
     target.dispose();

@@ -22,7 +22,7 @@ export function weightHash(m: Sequential): string {
 // Descriptor slots that hold addresses (different in every model; the scratch's move when a longer
 // sequence regrows it) or the scratch's capacity: left out of the hash, as they change no result.
 // A new address slot in layout.ts's M belongs here.
-const ADDRESS_SLOTS = new Set(['Tcap', 'params', 'grads', 'm', 'v', 'hs', 'cs', 'gates', 'logits', 'probs', 'dlogits', 'dh', 'dc', 'dgates', 'aux']);
+const ADDRESS_SLOTS = new Set(['Tcap', 'params', 'grads', 'm', 'v', 'logits', 'probs', 'dlogits', 'aux', 'LT', 'TT']);
 
 /**
  * sha256 of the whole trainable state: weights, the optimizer's m and v, every descriptor slot
@@ -36,6 +36,7 @@ export function stateHash(m: Sequential): string {
   h.update(bytesOf(a.region('params')));
   h.update(bytesOf(a.region('m')));
   h.update(bytesOf(a.region('v')));
+  h.update(bytesOf(a.states()));
   const slots = a.slots();
   for (const [name, i] of Object.entries(M)) if (!ADDRESS_SLOTS.has(name)) h.update(`${name}=${slots[i]};`);
   h.update(JSON.stringify(m.compiled ? { ...m.compiled, args: { ...m.compiled.args, optimizer: m.compiled.args.optimizer.config } } : null));

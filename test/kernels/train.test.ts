@@ -40,22 +40,29 @@ function makeModel(mem: Mem, cfg: Cfg, Tcap: number, theta: number[]): Model {
   const grads = mem.put(lay.P);
   const m = mem.put(lay.P);
   const v = mem.put(lay.P);
-  const ptr = mem.put(48);
-  const s = i32(ptr, 48);
-  const sf = f32(ptr, 48);
-  s[0] = Tcap; s[1] = D; s[2] = H; s[3] = V; s[4] = cfg.act; s[5] = cfg.simd;
+  const ptr = mem.put(56);
+  // one LSTM layer: its table entry (16 slots), the tensor table (5 × offset, floats), states (Bs = 1)
+  const lt = mem.put(16);
+  const tt = mem.put(10);
+  const state = [mem.put(H), mem.put(H)];
+  const layerScratch = [(Tcap + 1) * H, (Tcap + 1) * H, Tcap * 4 * H, H, H].map((n) => mem.put(n)); // hs cs gates dh dc
+  const modelScratch = [V, V, V, V].map((n) => mem.put(n)); // logits probs dlogits aux
+  // views may have been invalidated by growth: take them now
+  const s = i32(ptr, 56);
+  const sf = f32(ptr, 56);
+  s[0] = Tcap; s[3] = V; s[4] = cfg.act; s[5] = cfg.simd;
   s[6] = params; s[7] = grads; s[8] = m; s[9] = v; s[10] = lay.P;
-  s[11] = 4 * lay.offW; s[12] = 4 * lay.offU; s[13] = 4 * lay.offB; s[14] = 4 * lay.offK; s[15] = 4 * lay.offBd;
-  const scratch = [(Tcap + 1) * H, (Tcap + 1) * H, Tcap * 4 * H, V, V, V, H, H, 4 * H];
-  const ptrs = scratch.map((n) => mem.put(n));
-  const s2 = i32(ptr, 48); // views may have been invalidated by growth
-  const sf2 = f32(ptr, 48);
-  ptrs.forEach((p, j) => (s2[16 + j] = p));
-  s2[25] = 0;
-  sf2[26] = cfg.lr ?? 1e-3; sf2[27] = cfg.beta1 ?? 0.9; sf2[28] = cfg.beta2 ?? 0.999;
-  sf2[29] = cfg.adamEps ?? 1e-8; sf2[30] = cfg.lossEps;
-  void s;
-  void sf;
+  s[14] = 4 * lay.offK; s[15] = 4 * lay.offBd;
+  [s[19], s[20], s[21], s[42]] = modelScratch;
+  s[25] = 0;
+  sf[26] = cfg.lr ?? 1e-3; sf[27] = cfg.beta1 ?? 0.9; sf[28] = cfg.beta2 ?? 0.999;
+  sf[29] = cfg.adamEps ?? 1e-8; sf[30] = cfg.lossEps;
+  s[44] = 1; s[45] = lt; s[46] = 0; s[47] = 0; s[48] = 5; s[49] = tt; s[50] = 1; s[51] = H;
+  const e = i32(lt, 16);
+  e[0] = D; e[1] = H; e[2] = 4 * lay.offW; e[3] = 4 * lay.offU; e[4] = 4 * lay.offB;
+  [e[5], e[6], e[7], e[8], e[9]] = layerScratch;
+  e[10] = 0; e[11] = state[0]; e[12] = state[1];
+  i32(tt, 10).set([4 * lay.offW, D * 4 * H, 4 * lay.offU, H * 4 * H, 4 * lay.offB, 4 * H, 4 * lay.offK, H * V, 4 * lay.offBd, V]);
   return { ptr, params, grads, m, v, lay, cfg };
 }
 

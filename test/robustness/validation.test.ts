@@ -6,7 +6,7 @@
 // untouched twin model that must train to the same bits afterwards.
 import { describe, it, expect, beforeAll } from 'vitest';
 import {
-  ready, sequential, lstm, dense, masking, adam, padSequences, toCategorical, tensor, reshape, divide, CharVocab,
+  ready, sequential, lstm, dense, masking, timeDistributed, adam, padSequences, toCategorical, tensor, reshape, divide, CharVocab,
   alphabetDataset, alphabetPatterns, createRng, trainInWorker, ShapeError, ValueError, ConfigError, StateError, type Sequential,
 } from '../../src/index.js';
 import { memoryStats, refused, stateHash, task, smallModel, expectSameBits, type ErrorClass } from '../helpers/robust.js';
@@ -24,7 +24,7 @@ describe('layer, optimizer and model factories', () => {
     ['sequential(): no options', () => sequential(undefined as never), ConfigError, ['sequential()', "'layers'", 'received undefined']],
     ['sequential(): typo layer', () => sequential({ layer: layers() } as never), ConfigError, ["unknown option 'layer'", 'known options: layers']],
     ['sequential(): typo Layers', () => sequential({ Layers: layers() } as never), ConfigError, ["unknown option 'Layers'", "did you mean 'layers'"]],
-    ['sequential(): layers a string', () => sequential({ layers: 'lstm' as never }), ConfigError, ['layers must be [lstm(...), dense(...)]', "received 'lstm'"]],
+    ['sequential(): layers a string', () => sequential({ layers: 'lstm' as never }), ConfigError, ['layers must be one or more lstm(...) then dense(...)', "received 'lstm'"]],
     ['sequential(): layers reversed', () => sequential({ layers: [dense({ units: 2 }), lstm({ units: 2, inputShape: [3, 1] })] as never }), ConfigError, ['layers must be', 'received an array of length 2']],
     ['sequential(): seed -1', () => sequential({ seed: -1, layers: layers() }), ValueError, ['seed must be an integer in [0, 4294967295]', 'received -1']],
     ['sequential(): seed 1.5', () => sequential({ seed: 1.5, layers: layers() }), ValueError, ['seed must be an integer', 'received 1.5']],
@@ -49,7 +49,14 @@ describe('layer, optimizer and model factories', () => {
     ['lstm(): 0 timesteps', () => lstm({ units: 4, inputShape: [0, 1] }), ValueError, ['inputShape[0] (timesteps) must be an integer in [1, 1048576]', 'received 0']],
     ['lstm(): 0 features', () => lstm({ units: 4, inputShape: [3, 0] }), ValueError, ['inputShape[1] (features) must be an integer in [1, 65536]', 'received 0']],
     ['lstm(): recurrentActivation relu', () => lstm({ units: 4, recurrentActivation: 'relu' as never }), ConfigError, ["recurrentActivation must be one of 'sigmoid', 'hardSigmoid'", "received 'relu'"]],
-    ['lstm(): returnSequences true', () => lstm({ units: 4, returnSequences: true as never }), ConfigError, ['returnSequences: true is not supported']],
+    ['lstm(): returnSequences not a boolean', () => lstm({ units: 4, returnSequences: 'yes' as never }), ConfigError, ["returnSequences must be a boolean, received 'yes'"]],
+    ['lstm(): stateful not a boolean', () => lstm({ units: 4, stateful: 1 as never }), ConfigError, ['stateful must be a boolean, received 1']],
+    ['lstm(): batchInputShape of two', () => lstm({ units: 4, batchInputShape: [1, 5] as never }), ShapeError, ['batchInputShape must be [batch, timesteps, features]']],
+    ['sequential(): a lower lstm without returnSequences', () => sequential({ layers: [lstm({ units: 4, inputShape: [5, 1] }), lstm({ units: 3 }), dense({ units: 2 })] }), ConfigError, ['layers[0]: an lstm under another lstm needs returnSequences: true']],
+    ['sequential(): inputShape on a second lstm', () => sequential({ layers: [lstm({ units: 4, returnSequences: true, inputShape: [5, 1] }), lstm({ units: 3, inputShape: [5, 4] }), dense({ units: 2 })] }), ConfigError, ['layers[1]: only the first layer takes inputShape']],
+    ['sequential(): masking with a sequence output', () => sequential({ layers: [masking({ inputShape: [5, 1] }), lstm({ units: 4, returnSequences: true }), dense({ units: 2 })] }), ConfigError, ['masking works with models that output the last step']],
+    ['sequential(): mixed gate activations', () => sequential({ layers: [lstm({ units: 4, returnSequences: true, inputShape: [5, 1], recurrentActivation: 'sigmoid' }), lstm({ units: 3, recurrentActivation: 'hardSigmoid' }), dense({ units: 2 })] }), ConfigError, ['same recurrentActivation']],
+    ['timeDistributed(): not a dense', () => timeDistributed(lstm({ units: 3 }) as never), ConfigError, ['wraps a dense(...) layer']],
     ["lstm(): unitForgetBias 'yes'", () => lstm({ units: 4, unitForgetBias: 'yes' as never }), ConfigError, ['unitForgetBias must be a boolean', "received 'yes'"]],
     ['dense(): units 0', () => dense({ units: 0 }), ValueError, ['units must be an integer in [1, 65536]', 'received 0']],
     ['dense(): activation swish', () => dense({ units: 3, activation: 'swish' as never }), ConfigError, ['activation must be one of', "'softmax'", "received 'swish'"]],
@@ -219,7 +226,7 @@ const modelCases: Array<[label: string, call: (m: Sequential) => unknown, type: 
   ['setWeights(): 1e39 overflows float32', (m) => m.setWeights(m.getWeights().map((w, i) => (i === 4 ? [1e39, 0, 0, 0, 0] : w))), ValueError, ['weights[4] (dense/bias) has 1e+39 at flat index 0']],
   ['loadWeights(): 3 bytes', (m) => m.loadWeights(new Uint8Array([1, 2, 3])), ValueError, ['loadWeights(): not an lstm-wasm model file', 'LSTMWASM']],
   ['loadWeights(): null', (m) => m.loadWeights(null as never), ValueError, ["expected model.save()'s { json, weights } or encodeModel() bytes", 'received null']],
-  ['loadWeights(): other architecture', (m) => m.loadWeights(otherSaved()), ShapeError, ['the file holds a model with D=1 features, H=3 units, V=5 classes', 'this model has D=1, H=4, V=5']],
+  ['loadWeights(): other architecture', (m) => m.loadWeights(otherSaved()), ShapeError, ['the file holds a model with D=1 features, LSTM units [3], V=5 classes', 'this model has D=1, LSTM units [4], V=5']],
   ['save(): typo includeOptimiser', (m) => m.save({ includeOptimiser: true } as never), ConfigError, ["unknown option 'includeOptimiser'", 'includeOptimizer']],
   ["setWeights(): a string", (m) => m.setWeights(m.getWeights().map((w, i) => (i === 0 ? 'w' : w)) as never), ShapeError, ['weights[0] (lstm/kernel) must be a tensor, Float32Array or number[]', "received 'w'"]],
 ];

@@ -1,0 +1,212 @@
+// Stateful LSTMs, resetStates and predictStep (issue #8). Oracles: the same weights in a stateless
+// model fed the concatenated sequence (state carried = one long sequence), Keras's published
+// stateful goldens for an all-ones LSTM, and a tfjs-layers twin with `stateful: true` for
+// predictions and for training (tfjs, as Keras, carries the state across fit's batches and
+// truncates backpropagation at the batch boundary).
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { dense, lstm, sequential, sgd, ConfigError, ShapeError, ValueError } from '../src/index.js';
+import { expectClose, Prng } from './helpers/compare.js';
+import { useTfjsCpuAndWasm } from './helpers/twin.js';
+
+useTfjsCpuAndWasm();
+
+const B = 2, T = 3, D = 2, H = 5, V = 3;
+
+function randomX(rng: Prng, n: number, t: number): Float32Array {
+  return Float32Array.from({ length: n * t * D }, () => rng.uniform(-1, 1));
+}
+
+/** Sample i of `a` followed by sample i of `b`: [n, 2t, D]. */
+function concatSteps(a: Float32Array, b: Float32Array, n: number, t: number): Float32Array {
+  const out = new Float32Array(n * 2 * t * D);
+  for (let i = 0; i < n; i++) {
+    out.set(a.subarray(i * t * D, (i + 1) * t * D), i * 2 * t * D);
+    out.set(b.subarray(i * t * D, (i + 1) * t * D), i * 2 * t * D + t * D);
+  }
+  return out;
+}
+
+function statefulModel(seed = 3, units = [H]) {
+  return sequential({ seed, layers: [
+    ...units.map((u, l) => lstm({ units: u, stateful: true, returnSequences: l < units.length - 1, ...(l === 0 ? { batchInputShape: [B, null, D] as [number, null, number] } : {}) })),
+    dense({ units: V, activation: 'softmax' }),
+  ] });
+}
+
+describe('stateful: the state of sample i seeds sample i of the next batch', () => {
+  for (const units of [[H], [4, 6]]) {
+    it(`two consecutive batches predict as one long sequence (LSTM ${units.join(' -> ')})`, () => {
+      const rng = new Prng(5);
+      const a = randomX(rng, B, T);
+      const b = randomX(rng, B, T);
+      const st = statefulModel(3, units);
+      const plain = sequential({ seed: 9, layers: [
+        ...units.map((u, l) => lstm({ units: u, returnSequences: l < units.length - 1, ...(l === 0 ? { inputShape: [null, D] as [null, number] } : {}) })),
+        dense({ units: V, activation: 'softmax' }),
+      ] });
+      plain.setWeights(st.getWeights());
+      const first = st.predict({ shape: [B, T, D], data: a });
+      const second = st.predict({ shape: [B, T, D], data: b });
+      const long = plain.predict({ shape: [B, 2 * T, D], data: concatSteps(a, b, B, T) });
+      expectClose('second batch vs long sequence', second.data, long.data, { atol: 1e-6, rtol: 1e-6 });
+      expect(Math.max(...second.data.map((v, i) => Math.abs(v - plain.predict({ shape: [B, T, D], data: b }).data[i])))).toBeGreaterThan(1e-4);
+      // resetStates restores the fresh behaviour
+      st.resetStates();
+      expect(Array.from(st.predict({ shape: [B, T, D], data: a }).data)).toEqual(Array.from(first.data));
+      st.dispose();
+      plain.dispose();
+    });
+  }
+
+  it('predictStep streams one step at a time through the same states', () => {
+    const rng = new Prng(8);
+    const a = randomX(rng, B, T);
+    const st = statefulModel();
+    const whole = st.predict({ shape: [B, T, D], data: a });
+    st.resetStates();
+    let out = null as null | { shape: number[]; data: Float32Array };
+    for (let t = 0; t < T; t++) {
+      const rows = [0, 1].map((i) => Array.from(a.subarray((i * T + t) * D, (i * T + t + 1) * D)));
+      out = st.predictStep(rows);
+    }
+    expect(out!.shape).toEqual([B, V]);
+    expectClose('streamed vs whole', out!.data, whole.data, { atol: 1e-6, rtol: 1e-6 });
+    // and the stream continues into predict, as Keras's predict continues a stateful layer
+    const next = st.predict({ shape: [B, T, D], data: a });
+    const plain = sequential({ seed: 1, layers: [lstm({ units: H, inputShape: [null, D] }), dense({ units: V, activation: 'softmax' })] });
+    plain.setWeights(st.getWeights());
+    expectClose('predict after stream', next.data, plain.predict({ shape: [B, 2 * T, D], data: concatSteps(a, a, B, T) }).data, { atol: 1e-6, rtol: 1e-6 });
+    st.dispose();
+    plain.dispose();
+  });
+
+  it('predictStep on a stateless model streams a single sequence until resetStates', () => {
+    const rng = new Prng(2);
+    const x = randomX(rng, 1, 4);
+    const m = sequential({ seed: 4, layers: [lstm({ units: 7, inputShape: [null, D] }), dense({ units: 2, activation: 'linear' })] });
+    const whole = m.predict({ shape: [1, 4, D], data: x });
+    let last = new Float32Array(0);
+    for (let t = 0; t < 4; t++) last = m.predictStep(x.subarray(t * D, (t + 1) * D)).data;
+    expectClose('stream', last, whole.data, { atol: 1e-6, rtol: 1e-6 });
+    m.resetStates();
+    const fresh = m.predictStep(x.subarray(0, D)).data;
+    expectClose('after reset', fresh, m.predict({ shape: [1, 1, D], data: x.subarray(0, D) }).data, { atol: 0, rtol: 0 });
+    // predict of a stateless model neither reads nor moves the stream
+    expectClose('predict unaffected', m.predict({ shape: [1, 4, D], data: x }).data, whole.data, { atol: 0, rtol: 0 });
+    m.dispose();
+  });
+
+  it("matches Keras's stateful goldens: all-ones LSTM(5) gives 0.995, then 0.99998766 without a reset", () => {
+    // Keras's recurrent tests: LSTM(5, stateful) with kernel, recurrent kernel and bias all ones
+    // (hard-sigmoid gates, Keras 2), 3 steps of input ones; the second call continues the state.
+    const m = sequential({ layers: [lstm({ units: 5, stateful: true, batchInputShape: [1, 3, 2] }), dense({ units: 5, activation: 'linear' })] });
+    const w = m.getWeights();
+    // LSTM weights all ones; an identity dense so the output is h itself.
+    m.setWeights(w.map((t, i) => (i < 3 ? new Float32Array(t.data.length).fill(1) : i === 3 ? Float32Array.from({ length: 25 }, (_, k) => (k % 6 === 0 ? 1 : 0)) : new Float32Array(5))));
+    const ones = { shape: [1, 3, 2], data: new Float32Array(6).fill(1) };
+    const y1 = m.predict(ones).data;
+    const y2 = m.predict(ones).data;
+    for (const v of y1) expect(v).toBeCloseTo(0.995, 3);
+    for (const v of y2) expect(Math.abs(v - 0.99998766)).toBeLessThan(2e-7);
+    m.resetStates();
+    expect(Array.from(m.predict(ones).data)).toEqual(Array.from(y1));
+    m.dispose();
+  });
+});
+
+describe('stateful vs a tfjs-layers twin (stateful: true, batchInputShape)', () => {
+  function twin(weights: Array<{ shape: number[]; data: Float32Array }>) {
+    const t = tf.sequential();
+    t.add(tf.layers.lstm({
+      units: H, batchInputShape: [B, T, D], stateful: true, activation: 'tanh', recurrentActivation: 'hardSigmoid',
+      useBias: true, unitForgetBias: true, returnSequences: false, kernelInitializer: 'zeros', recurrentInitializer: 'zeros', biasInitializer: 'zeros',
+    }));
+    t.add(tf.layers.dense({ units: V, activation: 'softmax', kernelInitializer: 'zeros' }));
+    t.setWeights(weights.map((w) => tf.tensor(w.data, w.shape)));
+    return t;
+  }
+
+  it('predictions over three batches and after resetStates', () => {
+    const rng = new Prng(11);
+    const st = statefulModel(7);
+    const tw = twin(st.getWeights());
+    for (let k = 0; k < 3; k++) {
+      const x = randomX(rng, B, T);
+      const ours = st.predict({ shape: [B, T, D], data: x }).data;
+      const theirs = tf.tidy(() => (tw.predict(tf.tensor3d(x, [B, T, D]), { batchSize: B }) as tf.Tensor).dataSync() as Float32Array);
+      expectClose(`batch ${k}`, ours, theirs, { atol: 2e-6, rtol: 1e-5 });
+      if (k === 1) {
+        st.resetStates();
+        tw.resetStates();
+      }
+    }
+    st.dispose();
+  });
+
+  it('fit with shuffle: false carries the state across batches and truncates BPTT at each batch, as tfjs', async () => {
+    const rng = new Prng(13);
+    const N = 3 * B;
+    const x = randomX(rng, N, T);
+    const y = Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0));
+    const st = statefulModel(21);
+    st.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ learningRate: 0.5 }) });
+    const tw = twin(st.getWeights());
+    tw.compile({ loss: 'categoricalCrossentropy', optimizer: tf.train.sgd(0.5) });
+    await st.fit({ shape: [N, T, D], data: x }, { shape: [N, V], data: y }, { epochs: 2, batchSize: B, shuffle: false, verbose: 0 });
+    await tw.fit(tf.tensor3d(x, [N, T, D]), tf.tensor2d(y, [N, V]), { epochs: 2, batchSize: B, shuffle: false, verbose: 0 });
+    const tws = tw.getWeights().map((w) => w.dataSync() as Float32Array);
+    st.getWeights().forEach((w, i) => expectClose(w.name, w.data, tws[i], { atol: 2e-5, rtol: 1e-4 }));
+    // and the states they ended with (each predicts the same next batch)
+    const xn = randomX(rng, B, T);
+    expectClose('after fit', st.predict({ shape: [B, T, D], data: xn }).data, tf.tidy(() => (tw.predict(tf.tensor3d(xn, [B, T, D]), { batchSize: B }) as tf.Tensor).dataSync() as Float32Array), { atol: 2e-5, rtol: 1e-4 });
+    st.dispose();
+  });
+});
+
+describe('stateful: bad input is refused and changes nothing', () => {
+  const x = { shape: [4, T, D], data: new Float32Array(4 * T * D).fill(0.1) };
+  const y = { shape: [4, V], data: Float32Array.from({ length: 4 * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+
+  it('stateful needs batchInputShape; layers must agree', () => {
+    expect(() => sequential({ layers: [lstm({ units: 4, stateful: true, inputShape: [T, D] }), dense({ units: V })] })).toThrow(ConfigError);
+    expect(() => sequential({ layers: [lstm({ units: 4, stateful: true, inputShape: [T, D] }), dense({ units: V })] })).toThrow(/needs batchInputShape/);
+    expect(() => lstm({ units: 4, inputShape: [T, D], batchInputShape: [2, T, D] })).toThrow(/not both/);
+    expect(() => lstm({ units: 4, batchInputShape: [0, T, D] })).toThrow(/batchInputShape\[0\]/);
+    expect(() => sequential({ layers: [lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [B, T, D] }), lstm({ units: 3 }), dense({ units: V })] })).toThrow(/every lstm/);
+    expect(() => sequential({ layers: [lstm({ units: 4, batchInputShape: [B, T, D] }), lstm({ units: 3 }), dense({ units: V })] })).toThrow(/returnSequences: true/);
+  });
+
+  it('fit: shuffle must be false, the batch size and sample count must fit the states, no validation', async () => {
+    const m = statefulModel();
+    m.compile({ loss: 'categoricalCrossentropy' });
+    const before = m.getWeights();
+    await expect(m.fit(x, y, { epochs: 1, batchSize: B, verbose: 0 })).rejects.toThrow(/shuffle: false/);
+    await expect(m.fit(x, y, { epochs: 1, batchSize: B, shuffle: true, verbose: 0 })).rejects.toThrow(ValueError);
+    await expect(m.fit(x, y, { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 })).rejects.toThrow(/batchSize 3 differs from batchInputShape's 2/);
+    await expect(m.fit({ shape: [3, T, D], data: x.data.subarray(0, 3 * T * D) }, { shape: [3, V], data: y.data.subarray(0, 3 * V) }, { epochs: 1, shuffle: false, verbose: 0 })).rejects.toThrow(/3 samples; a stateful model takes a multiple of its batch size 2/);
+    await expect(m.fit(x, y, { epochs: 1, shuffle: false, verbose: 0, validationSplit: 0.5 })).rejects.toThrow(/validation is not supported for a stateful model/);
+    expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before.map((w) => Array.from(w.data)));
+    // the default batch size is batchInputShape's
+    const h = await m.fit(x, y, { epochs: 1, shuffle: false, verbose: 0 });
+    expect(h.params.batchSize).toBe(B);
+    m.dispose();
+  });
+
+  it('predict / evaluate / predictStep check shapes against the fixed batch size', () => {
+    const m = statefulModel();
+    m.compile({ loss: 'categoricalCrossentropy' });
+    expect(() => m.predict(x, { batchSize: 4 })).toThrow(/differs from batchInputShape's 2/);
+    expect(() => m.evaluate({ shape: [1, T, D], data: x.data.subarray(0, T * D) }, { shape: [1, V], data: y.data.subarray(0, V) })).toThrow(ShapeError);
+    expect(() => m.predictStep([0.1, 0.2])).toThrow(/2 values, expected 4/);
+    expect(() => m.predictStep([[0.1, 0.2]])).toThrow(/1 rows, the model streams 2/);
+    expect(() => m.predictStep({ shape: [2, 3], data: new Float32Array(6) })).toThrow(/shape \[2, 3\], expected \[2, 2\]/);
+    expect(() => m.predictStep([[0.1, NaN], [0, 0]])).toThrow(/finite/);
+    // a refused step leaves the state alone
+    const fresh = m.predict(x).data;
+    m.resetStates();
+    expect(() => m.predictStep([[0.1, Infinity], [0, 0]])).toThrow(ValueError);
+    expect(Array.from(m.predict(x).data)).toEqual(Array.from(fresh));
+    m.dispose();
+  });
+});
