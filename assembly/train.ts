@@ -1,7 +1,7 @@
 // Whole runs over a dataset with no return to JavaScript: a stack of LSTM layers -> Dense head ->
 // loss, BPTT through the stack, optimizer step.
 // Descriptors (i32 slots; f32 slots hold their bit pattern) describe the model and the data:
-//   MODEL: 0 Tcap 3 V 4 act 5 simd 6 params 7 grads 8 m 9 v 10 P 14 offK 15 offBd
+//   MODEL: 0 Tcap 3 V 5 simd 6 params 7 grads 8 m 9 v 10 P 14 offK 15 offBd
 //          19 logits (V) 20 probs (V, or Tcap×V with sequence outputs) 21 dlogits 25 step (i32)
 //          26 lr 27 beta1 28 beta2 29 adamEps 30 lossEps (f32)
 //          31 opt (0 adam, 1 sgd, 2 rmsprop) 32 momentum (f32) 33 nesterov 34 rho (f32)
@@ -15,10 +15,11 @@
 //          start each sample from its batch slot's state and leave its last state there)
 //          48 NT 49 tensor table (NT pairs: byte offset, floats; clipnorm is per tensor)
 //          50 Bs (rows of each state block) 51 Htop (units of the last LSTM layer)
-//          (slots 1, 2, 11-13, 16-18, 22-24 are not used)
+//          (slots 1, 2, 4, 11-13, 16-18, 22-24 are not used)
 //   LAYER (LT_SLOTS each, bottom first): 0 D (inputs) 1 H 2 offW 3 offU 4 offB 5 hs ((Tcap+1)H)
 //          6 cs 7 gates (Tcap×4H) 8 dh (H) 9 dc (H) 10 dext (Tcap×H: gradient w.r.t. each output,
 //          for a layer under another or a sequence-output top; else 0) 11 stateH 12 stateC (Bs×H)
+//          13 act (gates: 0 sigmoid, 1 hard sigmoid)
 //   DATA:  0 N 1 Tdata 2 x (N,Tdata,D) 3 y (N,V) or (N,Tdata,V) or 0 4 starts i32[N] 5 lens i32[N]
 // Sample n runs x[n][starts[n] .. starts[n]+lens[n]) from h_0 = c_0 = 0 (or a stored state).
 // stats (f64[5]) accumulates [Σ loss, Σ correct, Σ samples, Σ mae, Σ mse]; order (i32[]) or 0 for identity.
@@ -40,7 +41,7 @@ import {
 } from './head';
 
 // MODEL slots
-const M_V = 3, M_ACT = 4, M_SIMD = 5;
+const M_V = 3, M_SIMD = 5;
 const M_PARAMS = 6, M_GRADS = 7, M_M = 8, M_V2 = 9, M_P = 10, M_OFFK = 14, M_OFFBD = 15;
 const M_LOGITS = 19, M_PROBS = 20, M_DLOGITS = 21, M_STEP = 25;
 const M_LR = 26, M_BETA1 = 27, M_BETA2 = 28, M_ADAMEPS = 29, M_LOSSEPS = 30;
@@ -50,7 +51,7 @@ const M_NL = 44, M_LT = 45, M_SEQOUT = 46, M_STATEFUL = 47, M_NT = 48, M_TT = 49
 // Layer table entry slots (LT_SLOTS i32 each)
 const LT_SLOTS = 16;
 const LT_D = 0, LT_H = 1, LT_OFFW = 2, LT_OFFU = 3, LT_OFFB = 4, LT_HS = 5, LT_CS = 6, LT_GATES = 7;
-const LT_DH = 8, LT_DC = 9, LT_DEXT = 10, LT_STATEH = 11, LT_STATEC = 12;
+const LT_DH = 8, LT_DC = 9, LT_DEXT = 10, LT_STATEH = 11, LT_STATEC = 12, LT_ACT = 13;
 const BCE_EPS: f32 = 1e-7; // Keras's backend epsilon, both versions
 // DATA slots
 const D_TDATA = 1, D_X = 2, D_Y = 3, D_STARTS = 4, D_LENS = 5;
@@ -201,7 +202,6 @@ function head_backward_step(model: usize, dh: usize, h: usize, probs: usize, y: 
 // leaves its last state in) row `pos` of its state block, else from zeros. Returns the steps run.
 function forward_sample(model: usize, data: usize, n: i32, pos: i32, useState: bool, withLoss: bool, stats: usize): i32 {
   const NL = slot(model, M_NL);
-  const act = slot(model, M_ACT);
   const simd = slot(model, M_SIMD) != 0;
   const params = uslot(model, M_PARAMS);
   const L = load<i32>(uslot(data, D_LENS) + (<usize>n << 2));
@@ -212,6 +212,7 @@ function forward_sample(model: usize, data: usize, n: i32, pos: i32, useState: b
   for (let l = 0; l < NL; l++) {
     const e = layer(model, l);
     const H = slot(e, LT_H);
+    const act = slot(e, LT_ACT);
     hs = uslot(e, LT_HS);
     const cs = uslot(e, LT_CS);
     const gates = uslot(e, LT_GATES);
@@ -257,7 +258,6 @@ function forward_sample(model: usize, data: usize, n: i32, pos: i32, useState: b
 function train_sample(model: usize, data: usize, n: i32, pos: i32, scale: f32, stats: usize): void {
   const L = forward_sample(model, data, n, pos, slot(model, M_STATEFUL) != 0, true, stats);
   const NL = slot(model, M_NL);
-  const act = slot(model, M_ACT);
   const simd = slot(model, M_SIMD) != 0;
   const params = uslot(model, M_PARAMS);
   const grads = uslot(model, M_GRADS);
@@ -283,6 +283,7 @@ function train_sample(model: usize, data: usize, n: i32, pos: i32, scale: f32, s
   for (let l = NL - 1; l >= 0; l--) {
     const e = layer(model, l);
     const H = slot(e, LT_H);
+    const act = slot(e, LT_ACT);
     let D: i32;
     let x: usize;
     let dx: usize = 0;

@@ -60,13 +60,13 @@ export async function loadTf() {
 }
 
 /** The listing's model in tfjs, every option explicit, starting from `weights` (ours, Keras order). */
-function twin(tf, weights) {
+function twin(tf, weights, stateful = false) {
   const { T, D, H, V } = LISTING;
   const model = tf.sequential();
   model.add(tf.layers.lstm({
-    units: H, inputShape: [T, D], activation: 'tanh', recurrentActivation: 'hardSigmoid', useBias: true,
+    units: H, ...(stateful ? { batchInputShape: [1, 1, D], stateful: true } : { inputShape: [T, D] }), activation: 'tanh', recurrentActivation: 'hardSigmoid', useBias: true,
     unitForgetBias: true, kernelInitializer: 'glorotUniform', recurrentInitializer: 'orthogonal',
-    biasInitializer: 'zeros', returnSequences: false, stateful: false, dropout: 0, recurrentDropout: 0,
+    biasInitializer: 'zeros', returnSequences: false, dropout: 0, recurrentDropout: 0,
   }));
   model.add(tf.layers.dense({ units: V, activation: 'softmax', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' }));
   model.compile({ loss: 'categoricalCrossentropy', optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-8), metrics: ['accuracy'] });
@@ -131,5 +131,17 @@ export async function benchPeer(backend, data, plan) {
   if (!Number.isFinite(sink)) throw new Error(`tfjs ${backend}: predict returned a non-finite probability`);
   const predict = { library: 'tfjs', backend, medianMs: lat.medianMs, samples: lat.samples };
   model.dispose();
-  return { rows, predict, numTensorsLeft: tf.memory().numTensors };
+  // streaming: a stateful twin (batchInputShape [1, 1, 1]) predicting one step per call
+  const stream = twin(tf, weights, true);
+  let k = 0;
+  const x = data.x.data;
+  const latStep = await latency(() => {
+    tf.tidy(() => {
+      sink += stream.predict(tf.tensor3d([x[k++ % x.length]], [1, 1, D])).dataSync()[0];
+    });
+  }, plan.predictMs);
+  if (!Number.isFinite(sink)) throw new Error(`tfjs ${backend}: stateful predict returned a non-finite probability`);
+  const predictStep = { library: 'tfjs', backend, medianMs: latStep.medianMs, samples: latStep.samples };
+  stream.dispose();
+  return { rows, predict, predictStep, numTensorsLeft: tf.memory().numTensors };
 }

@@ -31,7 +31,7 @@ if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist/was
 // Every module is loaded up front, so a rebuild of dist/ during a long run cannot break it halfway.
 const { benchKernels, kernelTable } = await import('./kernels.mjs');
 const { benchPeer, loadTf, peersPlan } = await import('./peers.mjs');
-const { benchOursPredict, benchOursShapes, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
+const { benchOursPredict, benchOursPredictStep, benchOursShapes, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
 
 const quick = values.quick;
 const parts = values.part === 'all' ? ['kernels', 'training'] : [values.part];
@@ -95,16 +95,19 @@ async function trainingPart() {
   const pPlan = peersPlan(quick);
   const ours = await benchOursTraining(data, oPlan);
   const oursPredict = await benchOursPredict(data, oPlan);
+  const oursStep = await benchOursPredictStep(data, oPlan);
   const shapes = await benchOursShapes(data, oPlan);
   note('loading tfjs');
   const { info: tfInfo } = await loadTf();
   const peers = [];
   const peersPredict = [];
+  const peersStep = [];
   const leaks = {};
   for (const backend of ['cpu', 'wasm']) {
     const r = await benchPeer(backend, data, pPlan);
     peers.push(...r.rows);
     peersPredict.push(r.predict);
+    peersStep.push(r.predictStep);
     leaks[backend] = r.numTensorsLeft;
   }
 
@@ -166,6 +169,15 @@ async function trainingPart() {
     allPredict.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
   ));
 
+  const allStep = [...oursStep, ...peersStep];
+  const sSimd = oursStep.find((r) => r.backend === 'simd');
+  for (const r of allStep) r.timesOursSimd = r.medianMs / sSimd.medianMs;
+  console.log('\n## Streaming: predictStep, one timestep in -> 26 probabilities out, state kept (tfjs: a stateful twin)\n');
+  console.log(markdownTable(
+    ['implementation', 'median latency', 'calls/s', 'time ÷ ours SIMD'],
+    allStep.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
+  ));
+
   // Where a sample's time goes: the kernel medians at the listing's shape against fit's µs/sample.
   let breakdown = null;
   if (kernelResult) {
@@ -213,6 +225,7 @@ async function trainingPart() {
     training: all,
     variableLength: shapes,
     predict: allPredict,
+    predictStep: allStep,
     tfjsTensorsLeft: leaks,
     costBreakdownUs: breakdown,
     targets,

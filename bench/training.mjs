@@ -117,6 +117,27 @@ export async function benchOursPredict(data, plan) {
 }
 
 /**
+ * predictStep() latency: one timestep of a stream (1 feature in, 26 probabilities out) through
+ * the listing's LSTM 32 -> Dense 26, its state kept in WASM memory between calls (issue 8).
+ */
+export async function benchOursPredictStep(data, plan) {
+  const rows = [];
+  for (const kernels of ['simd', 'scalar']) {
+    const m = listingModel(kernels);
+    let sink = 0;
+    let k = 0;
+    const x = data.x.data;
+    const { medianMs, samples } = await latency(() => {
+      sink += m.predictStep([x[k++ % x.length]]).data[0];
+    }, plan.predictMs);
+    if (!Number.isFinite(sink)) throw new Error('predictStep returned a non-finite probability');
+    rows.push({ library: 'lstm-wasm', backend: kernels, medianMs, samples });
+    m.dispose();
+  }
+  return rows;
+}
+
+/**
  * Variable length (issue 5): µs per training sample with SIMD kernels for the listing padded to 5
  * steps against the same sequences ragged (each run for its own length, mean 2.9 steps), at batch
  * sizes 1, 8 and 32. Same interleaved-rounds method as benchOursTraining.

@@ -10,7 +10,7 @@ import { dense, lstm, masking, DENSE_ACTIVATIONS, type DenseActivation, type Lay
 import { lstmName, paramShapes } from './layout.js';
 import { sequential, type Sequential, type SequentialArgs } from './model.js';
 import { LIBRARY_VERSION } from './io.js';
-import type { RecurrentActivation } from './presets.js';
+import { PRESETS, type RecurrentActivation } from './presets.js';
 
 // ---- TensorFlow.js Layers --------------------------------------------------------------------
 
@@ -132,7 +132,7 @@ export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } =
       class_name: 'LSTM',
       config: {
         name: lstmName(i), trainable: true, ...(model.maskingLayer || i > 0 ? {} : first),
-        units: lc.units, activation: 'tanh', recurrent_activation: TFJS_ACT[model.preset.recurrentActivation], use_bias: true,
+        units: lc.units, activation: 'tanh', recurrent_activation: TFJS_ACT[lc.recurrentActivation ?? PRESETS[model.config.preset].recurrentActivation], use_bias: true,
         kernel_initializer: glorotUniformJSON(), recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
         bias_initializer: zerosJSON(), unit_forget_bias: lc.unitForgetBias ?? true,
         kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,

@@ -4,7 +4,7 @@ import { alloc, free, i32, f32, requireBytes } from './wasm.js';
 
 /** Model descriptor slots (i32 each; f32 values stored as their bits). Mirrors assembly/train.ts. */
 export const M = {
-  Tcap: 0, V: 3, act: 4, simd: 5,
+  Tcap: 0, V: 3, simd: 5,
   params: 6, grads: 7, m: 8, v: 9, P: 10, offK: 14, offBd: 15,
   logits: 19, probs: 20, dlogits: 21,
   step: 25, lr: 26, beta1: 27, beta2: 28, adamEps: 29, lossEps: 30,
@@ -12,7 +12,7 @@ export const M = {
   NL: 44, LT: 45, seqOut: 46, stateful: 47, NT: 48, TT: 49, Bs: 50, Htop: 51,
 } as const;
 /** Layer table entry slots, LT_SLOTS per LSTM layer. Mirrors assembly/train.ts. */
-export const LT = { D: 0, H: 1, offW: 2, offU: 3, offB: 4, hs: 5, cs: 6, gates: 7, dh: 8, dc: 9, dext: 10, stateH: 11, stateC: 12 } as const;
+export const LT = { D: 0, H: 1, offW: 2, offU: 3, offB: 4, hs: 5, cs: 6, gates: 7, dh: 8, dc: 9, dext: 10, stateH: 11, stateC: 12, act: 13 } as const;
 export const LT_SLOTS = 16;
 /** The stats block: f64 [Σ loss, Σ correct, Σ samples, Σ mae, Σ mse] (train.ts). */
 export const STATS = 5;
@@ -27,13 +27,15 @@ export const DATA_SLOTS = 8;
 const pad4 = (n: number) => (n + 3) & ~3;
 
 /**
- * What an arena holds: D input features, the units of each LSTM layer bottom first, V outputs,
+ * What an arena holds: D input features, the units (and gate activation) of each LSTM layer bottom first, V outputs,
  * whether the head runs on every step (return_sequences on the last LSTM), and the rows of each
  * layer's state block (the batch size of a stateful model; 1 for predictStep's stream otherwise).
  */
 export interface ArenaSpec {
   D: number;
   units: number[];
+  /** Each layer's gate activation: 0 sigmoid, 1 hard sigmoid. */
+  acts: number[];
   V: number;
   seqOut: boolean;
   stateRows: number;
@@ -83,7 +85,7 @@ export class ModelArena {
   private tcap = 0;
 
   constructor(spec: ArenaSpec, Tcap: number) {
-    this.spec = { ...spec, units: [...spec.units] };
+    this.spec = { ...spec, units: [...spec.units], acts: [...spec.acts] };
     let off = 0;
     this.slices = paramShapes(spec).map(({ name, shape }) => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -129,6 +131,7 @@ export class ModelArena {
       const e = this.layer(l);
       e[LT.D] = l === 0 ? spec.D : spec.units[l - 1];
       e[LT.H] = H;
+      e[LT.act] = spec.acts[l];
       e[LT.offW] = this.slices[3 * l].offset * 4;
       e[LT.offU] = this.slices[3 * l + 1].offset * 4;
       e[LT.offB] = this.slices[3 * l + 2].offset * 4;

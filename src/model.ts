@@ -281,9 +281,8 @@ export class Sequential {
     this.rng = rng;
     this.config = { layers: [...args.layers], preset: presetName, kernels: simd, seed: restore ? restore.seed : typeof args.rng === 'object' ? null : seed };
     const base = PRESETS[presetName];
-    const acts = new Set(this.lstmLayers.map((l) => l.config.recurrentActivation ?? base.recurrentActivation));
-    if (acts.size > 1) throw new ConfigError(`${c}: every lstm of a model must use the same recurrentActivation, received ${[...acts].join(' and ')}`);
-    this.preset = { ...base, recurrentActivation: [...acts][0] };
+    const acts = this.lstmLayers.map((l) => l.config.recurrentActivation ?? base.recurrentActivation);
+    this.preset = { ...base, recurrentActivation: acts[0] }; // the first layer's (each layer keeps its own)
     [this.T, this.D] = shape;
     this.units = this.lstmLayers.map((l) => l.config.units);
     this.H = this.units[nl - 1];
@@ -293,7 +292,7 @@ export class Sequential {
     // layer, bottom first, a seed for its kernel's own generator and the recurrent kernel's normal
     // draw; then a seed for the Dense kernel's generator.
     const { D, V } = this;
-    const spec = { D, units: this.units, V, seqOut: this.sequenceOutput, stateRows: this.batchSize ?? 1 };
+    const spec = { D, units: this.units, acts: acts.map((a) => (a === 'hardSigmoid' ? 1 : 0)), V, seqOut: this.sequenceOutput, stateRows: this.batchSize ?? 1 };
     // Sizes first: a model that could never fit in memory is refused before the (slow) initialisers.
     requireBytes(c, `the scratch of LSTM(${this.units.join(', ')}) for ${this.T ?? 1} steps`, ModelArena.scratchBytes(spec, this.T ?? 1));
     let init: Float32Array[];
@@ -312,7 +311,6 @@ export class Sequential {
 
     this.arena = new ModelArena(spec, this.T ?? 1);
     const slots = this.arena.slots();
-    slots[M.act] = this.preset.recurrentActivation === 'hardSigmoid' ? 1 : 0;
     slots[M.simd] = simd === 'simd' ? 1 : 0;
     slots[M.stateful] = this.stateful ? 1 : 0;
     slots[M.head] = HEADS[this.denseLayer.config.activation ?? 'softmax']; // predict works before compile

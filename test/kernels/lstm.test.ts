@@ -250,3 +250,64 @@ describe('edge cases', () => {
     }
   });
 });
+
+describe('lstm_backward_seq: per-step output gradients in (dext), input gradients out (dx)', () => {
+  // Oracle: central finite differences (float64) of J = Σ_t <dext_t, h_{t+1}> + <dhL, h_L> through
+  // lstmForwardRef, with respect to every x, W, U and b; the kernels must return dJ/dW, dJ/dU,
+  // dJ/db (accumulated onto `pre`) and write dJ/dx. SIMD vs scalar on shapes hitting every tail.
+  function objective(a: Inputs, dext: number[], dhL: number[]): number {
+    const tr = lstmForwardRef(a.x, a.W, a.U, a.b, a.h0, a.c0, a.L, a.D, a.H, a.act);
+    let j = 0;
+    for (let t = 0; t < a.L; t++) for (let u = 0; u < a.H; u++) j += dext[t * a.H + u] * tr.hs[t + 1][u];
+    for (let u = 0; u < a.H; u++) j += dhL[u] * tr.hs[a.L][u];
+    return j;
+  }
+  function numeric(a: Inputs, key: 'x' | 'W' | 'U' | 'b', dext: number[], dhL: number[]): number[] {
+    const eps = 1e-6;
+    return a[key].map((_, i) => {
+      const plus = { ...a, [key]: a[key].map((v, k) => (k === i ? v + eps : v)) };
+      const minus = { ...a, [key]: a[key].map((v, k) => (k === i ? v - eps : v)) };
+      return (objective(plus, dext, dhL) - objective(minus, dext, dhL)) / (2 * eps);
+    });
+  }
+  function runSeq(suffix: string, a: Inputs, dext: number[], dhL: number[], pre: number) {
+    const k = kernels();
+    const m = new Mem();
+    const { L, D, H } = a;
+    const st = runForward(suffix, a);
+    const dW = m.put(new Array(D * 4 * H).fill(pre));
+    const dU = m.put(new Array(H * 4 * H).fill(pre));
+    const db = m.put(new Array(4 * H).fill(pre));
+    const dx = m.put(new Array(L * D).fill(7)); // garbage: written, not accumulated
+    k['lstm_backward_seq' + suffix](
+      dW, dU, db, m.put(dhL), m.put(uniform(prng(98), H, 5, 6)), m.put(dext), dx,
+      m.put(st.hs), m.put(st.cs), m.put(st.gates), m.put(a.x), m.put(a.W), m.put(a.U), L, D, H, a.act,
+    );
+    const out = {
+      dW: m.take(dW, D * 4 * H).map((v) => v - pre), dU: m.take(dU, H * 4 * H).map((v) => v - pre),
+      db: m.take(db, 4 * H).map((v) => v - pre), dx: m.take(dx, L * D),
+    };
+    m.done();
+    return out;
+  }
+  for (const act of [0, 1]) {
+    for (const [L, D, H] of [[1, 1, 1], [3, 5, 3], [4, 3, 8], [2, 6, 5]]) {
+      it(`act=${act} L=${L} D=${D} H=${H}: scalar vs finite differences, SIMD vs scalar`, () => {
+        const a = randomInputs(1000 + L * 100 + D * 10 + H + act, L, D, H, act);
+        // (hard sigmoid: a gate within eps of a kink would make the differences disagree, a failure
+        // rather than a pass; these seeds keep every gate clear of them)
+        const r = prng(77 + H);
+        const dext = fround(uniform(r, L * H, -1, 1));
+        const dhL = fround(uniform(r, H, -1, 1));
+        const scalar = runSeq('_scalar', a, dext, dhL, 0.25);
+        const simd = runSeq('', a, dext, dhL, 0.25);
+        const tol = { abs: 2e-5, rel: 1e-4 }; // float32 kernels against float64 differences
+        expectClose('dx vs FD', scalar.dx, numeric(a, 'x', dext, dhL), tol);
+        expectClose('dW vs FD', scalar.dW, numeric(a, 'W', dext, dhL), tol);
+        expectClose('dU vs FD', scalar.dU, numeric(a, 'U', dext, dhL), tol);
+        expectClose('db vs FD', scalar.db, numeric(a, 'b', dext, dhL), tol);
+        for (const key of ['dx', 'dW', 'dU', 'db'] as const) expectClose(`${key} simd vs scalar`, simd[key], scalar[key], { abs: 1e-6, rel: 1e-5 });
+      });
+    }
+  }
+});

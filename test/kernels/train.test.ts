@@ -50,7 +50,7 @@ function makeModel(mem: Mem, cfg: Cfg, Tcap: number, theta: number[]): Model {
   // views may have been invalidated by growth: take them now
   const s = i32(ptr, 56);
   const sf = f32(ptr, 56);
-  s[0] = Tcap; s[3] = V; s[4] = cfg.act; s[5] = cfg.simd;
+  s[0] = Tcap; s[3] = V; s[5] = cfg.simd;
   s[6] = params; s[7] = grads; s[8] = m; s[9] = v; s[10] = lay.P;
   s[14] = 4 * lay.offK; s[15] = 4 * lay.offBd;
   [s[19], s[20], s[21], s[42]] = modelScratch;
@@ -61,7 +61,7 @@ function makeModel(mem: Mem, cfg: Cfg, Tcap: number, theta: number[]): Model {
   const e = i32(lt, 16);
   e[0] = D; e[1] = H; e[2] = 4 * lay.offW; e[3] = 4 * lay.offU; e[4] = 4 * lay.offB;
   [e[5], e[6], e[7], e[8], e[9]] = layerScratch;
-  e[10] = 0; e[11] = state[0]; e[12] = state[1];
+  e[10] = 0; e[11] = state[0]; e[12] = state[1]; e[13] = cfg.act;
   i32(tt, 10).set([4 * lay.offW, D * 4 * H, 4 * lay.offU, H * 4 * H, 4 * lay.offB, 4 * H, 4 * lay.offK, H * V, 4 * lay.offBd, V]);
   return { ptr, params, grads, m, v, lay, cfg };
 }

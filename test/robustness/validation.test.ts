@@ -55,7 +55,6 @@ describe('layer, optimizer and model factories', () => {
     ['sequential(): a lower lstm without returnSequences', () => sequential({ layers: [lstm({ units: 4, inputShape: [5, 1] }), lstm({ units: 3 }), dense({ units: 2 })] }), ConfigError, ['layers[0]: an lstm under another lstm needs returnSequences: true']],
     ['sequential(): inputShape on a second lstm', () => sequential({ layers: [lstm({ units: 4, returnSequences: true, inputShape: [5, 1] }), lstm({ units: 3, inputShape: [5, 4] }), dense({ units: 2 })] }), ConfigError, ['layers[1]: only the first layer takes inputShape']],
     ['sequential(): masking with a sequence output', () => sequential({ layers: [masking({ inputShape: [5, 1] }), lstm({ units: 4, returnSequences: true }), dense({ units: 2 })] }), ConfigError, ['masking works with models that output the last step']],
-    ['sequential(): mixed gate activations', () => sequential({ layers: [lstm({ units: 4, returnSequences: true, inputShape: [5, 1], recurrentActivation: 'sigmoid' }), lstm({ units: 3, recurrentActivation: 'hardSigmoid' }), dense({ units: 2 })] }), ConfigError, ['same recurrentActivation']],
     ['timeDistributed(): not a dense', () => timeDistributed(lstm({ units: 3 }) as never), ConfigError, ['wraps a dense(...) layer']],
     ["lstm(): unitForgetBias 'yes'", () => lstm({ units: 4, unitForgetBias: 'yes' as never }), ConfigError, ['unitForgetBias must be a boolean', "received 'yes'"]],
     ['dense(): units 0', () => dense({ units: 0 }), ValueError, ['units must be an integer in [1, 65536]', 'received 0']],
