@@ -47,7 +47,7 @@ function buffers(shape, k) {
   const sizes = {
     x: B * T * D, W: D * G, U: H * G, b: G, K: H * V, bd: V,
     hs: (T + 1) * H, cs: (T + 1) * H, gates: T * G,
-    dW: D * G, dU: H * G, db: G, dK: H * V, dbd: V, dh: H, dc: H, dgates: G,
+    dW: D * G, dU: H * G, db: G, dK: H * V, dbd: V, dh: H, dc: H, dgates: G, dext: T * H, dx: T * D,
     logits: V, probs: V, dlogits: V, y: B * V,
     params: n, grads: n, m: n, v: n,
   };
@@ -60,6 +60,7 @@ function buffers(shape, k) {
     for (let i = 0; i < view.length; i++) view[i] = rnd(scale);
   };
   fill('x', 1);
+  fill('dext', 0.1);
   fill('W', Math.sqrt(6 / (D + G)));
   fill('U', 1 / Math.sqrt(H));
   fill('K', Math.sqrt(6 / (H + V)));
@@ -97,6 +98,33 @@ function restorer({ T, H }, { p, dh0, gates0 }, k) {
 }
 
 /**
+ * A SPECS entry for a backward kernel: `call(f, p, x, shape)` runs it on sample x's pointer; each
+ * call first restores the inputs it consumes, and that restore alone is the baseline.
+ */
+function backwardSpec(name, note, flops, call) {
+  return {
+    name,
+    what: ({ B, T, D, H }) => `${B > 1 ? `${B} samples x ` : ''}T=${T} D=${D} H=${H}${note}`,
+    flops,
+    baseline: (shape, bufs, k) => {
+      const restore = restorer(shape, bufs, k);
+      return () => {
+        for (let s = 0; s < shape.B; s++) restore();
+      };
+    },
+    op: (f, shape, bufs, k) => {
+      const restore = restorer(shape, bufs, k);
+      return () => {
+        for (let s = 0; s < shape.B; s++) {
+          restore();
+          call(f, bufs.p, bufs.p.x + s * shape.T * shape.D * 4, shape);
+        }
+      };
+    },
+  };
+}
+
+/**
  * One entry per kernel pair: the shape text, the FLOPs of one op (null where GFLOP/s means
  * nothing: exp-bound softmax, sqrt/div-bound Adam), and a factory of the timed op.
  * An "op" is the work of one row: B per-sample calls (Adam: one call per batch).
@@ -110,28 +138,14 @@ const SPECS = [
       for (let s = 0; s < B; s++) f(p.hs, p.cs, p.gates, p.x + s * T * D * 4, p.W, p.U, p.b, T, D, H, ACT_HARD_SIGMOID);
     },
   },
-  {
-    name: 'lstm_backward',
-    what: ({ B, T, D, H }) => `${B > 1 ? `${B} samples x ` : ''}T=${T} D=${D} H=${H}`,
-    flops: ({ B, T, D, H }) => B * T * 8 * H * (D + 2 * H), // dW, dU outer products + U dgates per step
-    baseline: (shape, bufs, k) => {
-      const restore = restorer(shape, bufs, k);
-      return () => {
-        for (let s = 0; s < shape.B; s++) restore();
-      };
-    },
-    op: (f, shape, bufs, k) => {
-      const { B, T, D, H } = shape;
-      const { p } = bufs;
-      const restore = restorer(shape, bufs, k);
-      return () => {
-        for (let s = 0; s < B; s++) {
-          restore();
-          f(p.dW, p.dU, p.db, p.dh, p.dc, p.dgates, p.hs, p.cs, p.gates, p.x + s * T * D * 4, p.U, T, D, H, ACT_HARD_SIGMOID);
-        }
-      };
-    },
-  },
+  backwardSpec('lstm_backward', '',
+    ({ B, T, D, H }) => B * T * 8 * H * (D + 2 * H), // dW, dU outer products + U dgates per step
+    (f, p, x, { T, D, H }) => f(p.dW, p.dU, p.db, p.dh, p.dc, p.dgates, p.hs, p.cs, p.gates, x, p.U, T, D, H, ACT_HARD_SIGMOID)),
+  // the backward of an LSTM under another one (or with a per-step head): every step's output gets
+  // a gradient (dext), and the gradient w.r.t. its inputs (dx = W dz) is written
+  backwardSpec('lstm_backward_seq', ', dext and dx',
+    ({ B, T, D, H }) => B * T * 8 * H * (2 * D + 2 * H), // lstm_backward's + W dz per step
+    (f, p, x, { T, D, H }) => f(p.dW, p.dU, p.db, p.dh, p.dc, p.dext, p.dx, p.hs, p.cs, p.gates, x, p.W, p.U, T, D, H, ACT_HARD_SIGMOID)),
   {
     name: 'dense_forward',
     what: ({ B, H, V }) => `${B > 1 ? `${B} samples x ` : ''}H=${H} V=${V}`,

@@ -100,6 +100,14 @@ function printPredictions(model, patterns, T, D) {
   }
 }
 
+/** scores = model.evaluate(X, y); print("Model Accuracy: ..."); then the prediction of every pattern. */
+function report(model, X, y, patterns, T, D) {
+  const [, accuracy] = model.evaluate(X, y);
+  console.log(`Model Accuracy: ${pct(accuracy)}`);
+  printPredictions(model, patterns, T, D);
+  return accuracy;
+}
+
 /** model.fit(...) timed; returns the seconds it took. */
 async function timedFit(model, x, y, args) {
   const t0 = performance.now();
@@ -110,58 +118,31 @@ async function timedFit(model, x, y, args) {
 // ---------------------------------------------------------------------------------------------
 // The sections. Each returns { accuracy, epochs, seconds } and prints what the tutorial printed.
 
-/** "Naive LSTM for Learning One-Char to One-Char Mapping": LSTM(32), 500 epochs, batch 1. */
-async function oneChar({ quick, verbose }) {
-  const seqLength = 1;
+/**
+ * The three "naive LSTM" sections: windows of `seqLength` letters -> the next letter, shaped as
+ * T steps of D features; LSTM(32), 500 epochs, batch 1, shuffled every epoch (Keras's default).
+ */
+async function naiveSection({ quick, verbose }, seqLength, T, D) {
   const { dataX, dataY } = letterWindows(seqLength);
   printPairs(dataX, dataY);
-  const X = encode(dataX, seqLength, 1); // numpy.reshape(dataX, (len(dataX), seq_length, 1)) / 26
-  const y = toCategorical(dataY); // [25, 26]
+  const X = encode(dataX, T, D); // numpy.reshape(dataX, (len(dataX), T, D)) / float(len(alphabet))
+  const y = toCategorical(dataY); // one-hot over the 26 letters (even where only some occur)
   // model.add(LSTM(32, input_shape=(X.shape[1], X.shape[2])))
-  const model = alphabetModel(createRng(7, 'numpy'), { units: 32, inputShape: [seqLength, 1] });
+  const model = alphabetModel(createRng(7, 'numpy'), { units: 32, inputShape: [T, D] });
   const epochs = quick ? 5 : 500;
-  // model.fit(X, y, epochs=500, batch_size=1, verbose=2): shuffled every epoch (Keras's default)
+  // model.fit(X, y, epochs=500, batch_size=1, verbose=2)
   const seconds = await timedFit(model, X, y, { epochs, batchSize: 1, verbose });
-  const [, accuracy] = model.evaluate(X, y);
-  console.log(`Model Accuracy: ${pct(accuracy)}`);
-  printPredictions(model, dataX, seqLength, 1);
+  const accuracy = report(model, X, y, dataX, T, D);
   model.dispose();
   return { accuracy, epochs, seconds };
 }
 
-/** "Naive LSTM for a Three-Char Feature Window to One-Char Mapping": one step of 3 features. */
-async function featureWindow({ quick, verbose }) {
-  const seqLength = 3;
-  const { dataX, dataY } = letterWindows(seqLength);
-  printPairs(dataX, dataY);
-  const X = encode(dataX, 1, seqLength); // numpy.reshape(dataX, (len(dataX), 1, seq_length)) / 26
-  const y = toCategorical(dataY); // [23, 26]: classes 0..25 though only D..Z occur
-  const model = alphabetModel(createRng(7, 'numpy'), { units: 32, inputShape: [1, seqLength] });
-  const epochs = quick ? 5 : 500;
-  const seconds = await timedFit(model, X, y, { epochs, batchSize: 1, verbose });
-  const [, accuracy] = model.evaluate(X, y);
-  console.log(`Model Accuracy: ${pct(accuracy)}`);
-  printPredictions(model, dataX, 1, seqLength); // x = numpy.reshape(pattern, (1, 1, len(pattern)))
-  model.dispose();
-  return { accuracy, epochs, seconds };
-}
-
-/** "Naive LSTM for a Three-Char Time Step Window to One-Char Mapping": 3 steps of 1 feature. */
-async function timeWindow({ quick, verbose }) {
-  const seqLength = 3;
-  const { dataX, dataY } = letterWindows(seqLength);
-  printPairs(dataX, dataY);
-  const X = encode(dataX, seqLength, 1); // numpy.reshape(dataX, (len(dataX), seq_length, 1)) / 26
-  const y = toCategorical(dataY);
-  const model = alphabetModel(createRng(7, 'numpy'), { units: 32, inputShape: [seqLength, 1] });
-  const epochs = quick ? 5 : 500;
-  const seconds = await timedFit(model, X, y, { epochs, batchSize: 1, verbose });
-  const [, accuracy] = model.evaluate(X, y);
-  console.log(`Model Accuracy: ${pct(accuracy)}`);
-  printPredictions(model, dataX, seqLength, 1);
-  model.dispose();
-  return { accuracy, epochs, seconds };
-}
+/** "Naive LSTM for Learning One-Char to One-Char Mapping": X [25, 1, 1]. */
+const oneChar = (opts) => naiveSection(opts, 1, 1, 1);
+/** "Naive LSTM for a Three-Char Feature Window to One-Char Mapping": one step of 3 features, X [23, 1, 3]. */
+const featureWindow = (opts) => naiveSection(opts, 3, 1, 3);
+/** "Naive LSTM for a Three-Char Time Step Window to One-Char Mapping": 3 steps of 1 feature, X [23, 3, 1]. */
+const timeWindow = (opts) => naiveSection(opts, 3, 3, 1);
 
 /**
  * "LSTM State Within A Batch": one letter -> the next, all 25 patterns in one batch, in order
@@ -184,9 +165,7 @@ async function batchState({ quick, verbose }) {
   const epochs = quick ? 50 : 5000;
   // model.fit(X, y, epochs=5000, batch_size=len(dataX), verbose=2, shuffle=False)
   const seconds = await timedFit(model, X, y, { epochs, batchSize: dataX.length, shuffle: false, verbose });
-  const [, accuracy] = model.evaluate(X, y);
-  console.log(`Model Accuracy: ${pct(accuracy)}`);
-  printPredictions(model, dataX, seqLength, 1);
+  const accuracy = report(model, X, y, dataX, seqLength, 1);
   // "demonstrate predicting random patterns": 20 draws of numpy.random.randint(len(dataX)), which
   // continue the stream after initialisation (shuffle=False drew nothing).
   console.log('Test a Random Pattern:');
@@ -201,7 +180,6 @@ async function batchState({ quick, verbose }) {
  * batch_input_shape (1, 1, 1); 300 x { fit one epoch in order; reset_states() }. The state carries
  * from each sample to the next within an epoch, and across predict calls afterwards.
  *
- * Needs lstm-wasm's stateful LSTMs (lstm({ stateful, batchInputShape }), resetStates, predictStep).
  */
 async function stateful({ quick, verbose }) {
   const seqLength = 1;

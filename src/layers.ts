@@ -128,7 +128,7 @@ export interface DenseLayer {
   readonly config: Readonly<DenseArgs>;
 }
 /**
- * Any layer factory's result: `sequential` takes `[lstm, dense]` or `[masking, lstm, dense]`.
+ * Any layer factory's result: `sequential` takes one or more `lstm` then `dense`, optionally behind `masking`.
  *
  * @example
  * const layers: Layer[] = [masking({ inputShape: [null, 1] }), lstm({ units: 32 }), dense({ units: 26 })];

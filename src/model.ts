@@ -1,4 +1,4 @@
-// The model: sequential([lstm, dense]) over one arena in WASM memory; compile, evaluate, predict,
+// The model: sequential([masking?, lstm, ..., lstm, dense]) over one arena in WASM memory; compile, evaluate, predict,
 // getWeights/setWeights. The training loop lives in fit.ts.
 import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe, enumOption, intOption } from './options.js';
@@ -23,7 +23,7 @@ import { loadWeightsInto, saveModel, type ModelSource, type SaveArgs, type Saved
  * kernel.shape; // [D, 4 * H]
  */
 export interface NamedTensor extends Tensor {
-  /** The Keras weight name: `lstm/kernel`, `lstm/recurrent_kernel`, `lstm/bias`, `dense/kernel` or `dense/bias`. */
+  /** The Keras weight name: `lstm/kernel`, `lstm/recurrent_kernel`, `lstm/bias` (`lstm_1/...` for a second LSTM, ...), `dense/kernel` or `dense/bias`. */
   readonly name: string;
 }
 
@@ -38,7 +38,7 @@ export interface NamedTensor extends Tensor {
  * const model = sequential(args);
  */
 export interface SequentialArgs {
-  /** `[lstm(...), dense(...)]`, optionally with `masking(...)` first. */
+  /** One or more `lstm(...)` (each but the last with `returnSequences: true`) then `dense(...)`, optionally with `masking(...)` first. */
   layers: Layer[];
   /** Seed of the model's generator: initialisation and fit's shuffling. Default 0. */
   seed?: number;
@@ -138,7 +138,7 @@ export interface PredictArgs extends SequenceArgs {
 }
 
 /**
- * Builds a model: one LSTM layer feeding one Dense output layer, as Keras's `Sequential`.
+ * Builds a model: one or more LSTM layers feeding one Dense output layer, as Keras's `Sequential`.
  * Needs `await ready()` first. Weights are initialised as Keras: glorot-uniform kernels,
  * an orthogonal recurrent kernel, zero biases with forget bias 1.
  *
@@ -152,7 +152,7 @@ export function sequential(args: SequentialArgs): Sequential {
 }
 
 /**
- * A model of one LSTM layer feeding one Dense output layer (optionally behind a Masking layer),
+ * A model of one or more LSTM layers feeding one Dense output layer (optionally behind a Masking layer),
  * as Keras's `Sequential`; its weights live in WebAssembly memory. Made by `sequential(args)`
  * (or `new Sequential(args)`), `loadModel`, `fromTfjsLayers` or `fromPyTorchState`; needs
  * `await ready()` first. Call `dispose()` to free its memory.
@@ -632,7 +632,8 @@ export class Sequential {
 
   /**
    * The weights in Keras order and shapes: lstm/kernel (D,4H), lstm/recurrent_kernel (H,4H),
-   * lstm/bias (4H), dense/kernel (H,V), dense/bias (V); gates i, f, c, o. Copies.
+   * lstm/bias (4H), then the same three for each further LSTM (lstm_1/..., with D = the units
+   * below), dense/kernel (H,V), dense/bias (V); gates i, f, c, o. Copies.
    *
    * @example
    * const [kernel, recurrentKernel, bias, denseKernel, denseBias] = model.getWeights();

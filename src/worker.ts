@@ -94,7 +94,7 @@ export interface TrainInWorkerArgs {
 export interface TrainInWorkerResult {
   /** The run's History, as `fit` returns it. */
   history: History;
-  /** `getWeights()` of the trained model: 5 tensors whose buffers were transferred from the worker. */
+  /** `getWeights()` of the trained model: its tensors (5 for one LSTM layer), whose buffers were transferred from the worker. */
   weights: NamedTensor[];
   /** True when `signal` stopped training before the last epoch. */
   aborted: boolean;

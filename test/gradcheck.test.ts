@@ -6,7 +6,7 @@
 // differences the library's own float32 loss through setWeights + evaluate.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, dense, lstm, ready, sequential } from '../src/index.js';
-import { compareClose, expectClose, Prng, randomOneHot } from './helpers/compare.js';
+import { centralDiffs, compareClose, expectClose, Prng, randomOneHot } from './helpers/compare.js';
 
 type Act = 'sigmoid' | 'hardSigmoid';
 type PresetName = 'keras2' | 'keras3';
@@ -103,19 +103,7 @@ function forward64(
 function fd64(
   w: Float64Array[], x: ArrayLike<number>, y: ArrayLike<number>, d: Dims, act: Act, preset: PresetName, h: number, pick: number[][],
 ): Float64Array[] {
-  return w.map((tensor, k) => {
-    const out = new Float64Array(pick[k].length);
-    pick[k].forEach((i, j) => {
-      const keep = tensor[i];
-      tensor[i] = keep + h;
-      const lp = forward64(w, x, y, d, act, preset).loss;
-      tensor[i] = keep - h;
-      const lm = forward64(w, x, y, d, act, preset).loss;
-      tensor[i] = keep;
-      out[j] = (lp - lm) / (2 * h);
-    });
-    return out;
-  });
+  return centralDiffs(w, pick, h, () => forward64(w, x, y, d, act, preset).loss);
 }
 
 function tensorSizes(d: Dims): number[] {

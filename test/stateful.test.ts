@@ -210,3 +210,69 @@ describe('stateful: bad input is refused and changes nothing', () => {
     m.dispose();
   });
 });
+
+describe('sequence outputs: bad targets are refused with the position named', () => {
+  const N = 2, Tn = 3;
+  const x = { shape: [N, Tn, D], data: new Float32Array(N * Tn * D).fill(0.2) };
+  function seqModel(loss: 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy') {
+    const m = sequential({ seed: 1, layers: [lstm({ units: 4, returnSequences: true, inputShape: [Tn, D] }), dense({ units: V, activation: 'softmax' })] });
+    m.compile({ loss, metrics: ['accuracy'] });
+    return m;
+  }
+
+  it('sparse labels out of range, one-hot rows with the sparse loss, last-step targets for a per-step model', async () => {
+    const m = seqModel('sparseCategoricalCrossentropy');
+    const before = m.getWeights().map((w) => Array.from(w.data));
+    await expect(m.fit(x, [[0, 1, 2], [1, 3, 0]], { epochs: 1, verbose: 0 })).rejects.toThrow(/y\[1\]\[1\] is 3; labels must be integers in \[0, 2\]/);
+    await expect(m.fit(x, [[0, 1, 2], [1, 0.5, 0]], { epochs: 1, verbose: 0 })).rejects.toThrow(ValueError);
+    const oneHot = { shape: [N, Tn, V], data: Float32Array.from({ length: N * Tn * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+    await expect(m.fit(x, oneHot, { epochs: 1, verbose: 0 })).rejects.toThrow(/one-hot rows: use categoricalCrossentropy/);
+    await expect(m.fit(x, [0, 1], { epochs: 1, verbose: 0 })).rejects.toThrow(/outputs every step \(returnSequences\), so y must have shape \[2, 3\] integer labels/);
+    expect(m.getWeights().map((w) => Array.from(w.data))).toEqual(before);
+    const h = await m.fit(x, [[0, 1, 2], [1, 2, 0]], { epochs: 1, verbose: 0 });
+    expect(Number.isFinite(h.history.loss[0])).toBe(true);
+    m.dispose();
+  });
+
+  it('categorical: wrong step count, wrong units, probabilities outside [0, 1], short samples', () => {
+    const m = seqModel('categoricalCrossentropy');
+    const y = (t: number, v: number, fill = (i: number) => (i % v === 0 ? 1 : 0)) => ({ shape: [N, t, v], data: Float32Array.from({ length: N * t * v }, (_, i) => fill(i)) });
+    expect(() => m.evaluate(x, y(Tn + 1, V))).toThrow(/y has shape \[2, 4, 3\], expected \[2, 3, 3\]/);
+    expect(() => m.evaluate(x, y(Tn, V + 1))).toThrow(ShapeError);
+    expect(() => m.evaluate(x, y(Tn, V, (i) => (i === 7 ? 2 : 0)))).toThrow(/y\[0\]\[2\]\[1\] is 2; categoricalCrossentropy targets must be probabilities/);
+    expect(() => m.evaluate([[[0.1, 0.1]], [[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]], y(Tn, V))).toThrow(/x\[0\] has 1 of 3 steps/);
+    m.dispose();
+  });
+});
+
+describe('trainInWorker with stacked and stateful models (dist build, worker_threads)', () => {
+  it('a stateful two-layer stack and a sequence-output model: the weights of an in-thread fit, bit for bit', async () => {
+    const L = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
+    await L.ready();
+    const rng = new Prng(17);
+    const N = 4;
+    const X = { shape: [N, T, D], data: randomX(rng, N, T) };
+    const runs = [
+      {
+        layers: [L.lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [B, T, D] }), L.lstm({ units: 3, stateful: true }), L.dense({ units: V, activation: 'softmax' })],
+        y: { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 1 ? 1 : 0)) },
+        loss: 'categoricalCrossentropy' as const, fit: { epochs: 2, batchSize: B, shuffle: false },
+      },
+      {
+        layers: [L.lstm({ units: 5, returnSequences: true, inputShape: [T, D] }), L.timeDistributed(L.dense({ units: 1, activation: 'linear' }))],
+        y: { shape: [N, T, 1], data: Float32Array.from({ length: N * T }, () => rng.uniform(-1, 1)) },
+        loss: 'mse' as const, fit: { epochs: 2, batchSize: 2 },
+      },
+    ];
+    for (const { layers, y, loss, fit } of runs) {
+      const m = L.sequential({ seed: 3, layers });
+      m.compile({ loss });
+      const h = await m.fit(X, y, { ...fit, verbose: 0 });
+      const r = await L.trainInWorker({ model: { seed: 3, layers }, compile: { loss }, x: X, y, fit });
+      expect(r.history.history).toEqual(h.history);
+      expect(r.weights.map((w) => w.name)).toEqual(m.getWeights().map((w) => w.name));
+      r.weights.forEach((w, k) => expect(Array.from(w.data)).toEqual(Array.from(m.getWeights()[k].data)));
+      m.dispose();
+    }
+  });
+});

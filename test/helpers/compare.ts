@@ -153,3 +153,23 @@ export function randomOneHot(rng: Prng, N: number, V: number): { data: Float32Ar
 export function cloneWeights(ws: ReadonlyArray<{ shape: readonly number[]; data: ArrayLike<number> }>): Array<{ shape: number[]; data: Float32Array }> {
   return ws.map((w) => ({ shape: [...w.shape], data: Float32Array.from(w.data) }));
 }
+
+/**
+ * Central differences (step h) of `loss()` with respect to the chosen flat indices of each tensor
+ * of `w`, which `loss` reads: each entry is nudged in place and restored.
+ */
+export function centralDiffs(w: Float64Array[], pick: number[][], h: number, loss: () => number): Float64Array[] {
+  return w.map((tensor, k) => {
+    const out = new Float64Array(pick[k].length);
+    pick[k].forEach((i, j) => {
+      const keep = tensor[i];
+      tensor[i] = keep + h;
+      const lp = loss();
+      tensor[i] = keep - h;
+      const lm = loss();
+      tensor[i] = keep;
+      out[j] = (lp - lm) / (2 * h);
+    });
+    return out;
+  });
+}

@@ -7,7 +7,7 @@
 // Weights everywhere are in Keras order: per LSTM layer bottom first kernel (Din,4H),
 // recurrent_kernel (H,4H), bias (4H), gates i, f, c, o; then dense kernel (Htop,V), bias (V).
 import * as tf from '@tensorflow/tfjs';
-import type { Prng } from './compare.js';
+import { centralDiffs, type Prng } from './compare.js';
 
 export type Act = 'sigmoid' | 'hardSigmoid';
 export type Head = 'softmax' | 'linear';
@@ -271,19 +271,7 @@ export function forwardStack64(
 export function fdStack64(
   w: Float64Array[], x: ArrayLike<number>, y: ArrayLike<number>, s: StackSpec, act: Act, loss: LossKind, clip: boolean, h: number, pick: number[][],
 ): Float64Array[] {
-  return w.map((tensor, k) => {
-    const out = new Float64Array(pick[k].length);
-    pick[k].forEach((i, j) => {
-      const keep = tensor[i];
-      tensor[i] = keep + h;
-      const lp = forwardStack64(w, x, y, s, act, loss, clip).loss;
-      tensor[i] = keep - h;
-      const lm = forwardStack64(w, x, y, s, act, loss, clip).loss;
-      tensor[i] = keep;
-      out[j] = (lp - lm) / (2 * h);
-    });
-    return out;
-  });
+  return centralDiffs(w, pick, h, () => forwardStack64(w, x, y, s, act, loss, clip).loss);
 }
 
 /**
