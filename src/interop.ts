@@ -218,26 +218,35 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   const rawLayers = Array.isArray(topo.config) ? topo.config : isObj(topo.config) && Array.isArray(topo.config.layers) ? topo.config.layers : null;
   if (!rawLayers) throw new ValueError(`${c}: modelTopology.config.layers is missing`);
 
-  // Layers: [InputLayer?] [Masking?] LSTM Dense.
+  // Layers: [InputLayer?] [Masking?] LSTM+ (Dense | TimeDistributed(Dense)).
   let inputShape: unknown[] | null = null;
+  let inputBatch: unknown = null;
   const shapeOf = (cfg: Cfg): unknown[] | null =>
     Array.isArray(cfg.batch_input_shape) ? cfg.batch_input_shape.slice(1)
       : Array.isArray(cfg.batch_shape) ? cfg.batch_shape.slice(1)
         : Array.isArray(cfg.input_shape) ? cfg.input_shape
           : null;
+  const batchOf = (cfg: Cfg): unknown =>
+    Array.isArray(cfg.batch_input_shape) ? cfg.batch_input_shape[0] : Array.isArray(cfg.batch_shape) ? cfg.batch_shape[0] : null;
   const seq: Array<{ className: string; config: Cfg }> = [];
   for (const l of rawLayers as unknown[]) {
     if (!isObj(l) || typeof l.class_name !== 'string' || !isObj(l.config)) throw new ValueError(`${c}: every layer must be { class_name, config }, received ${describe(l)}`);
-    if (l.class_name === 'InputLayer') inputShape = shapeOf(l.config);
-    else seq.push({ className: l.class_name, config: l.config });
+    if (l.class_name === 'InputLayer') {
+      inputShape = shapeOf(l.config);
+      inputBatch = batchOf(l.config);
+    } else if (l.class_name === 'TimeDistributed' && isObj(l.config.layer) && l.config.layer.class_name === 'Dense' && isObj(l.config.layer.config)) {
+      seq.push({ className: 'Dense', config: l.config.layer.config }); // Dense on every step, as ours after a returnSequences LSTM
+    } else seq.push({ className: l.class_name, config: l.config });
   }
   const kinds = seq.map((l) => l.className).join(', ');
-  if (kinds !== 'LSTM, Dense' && kinds !== 'Masking, LSTM, Dense') {
-    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm imports [LSTM, Dense] or [Masking, LSTM, Dense] (stacked LSTMs: build the model with sequential() and copy the weights with setWeights)`);
+  if (!/^(Masking, )?(LSTM, )+Dense$/.test(kinds)) {
+    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm imports one or more LSTM then Dense (or TimeDistributed(Dense)), optionally behind Masking`);
   }
-  const [lc, dc] = seq.slice(-2).map((l) => l.config);
-  const mc = seq.length === 3 ? seq[0].config : null;
+  const mc = seq[0].className === 'Masking' ? seq[0].config : null;
+  const lcs = seq.filter((l) => l.className === 'LSTM').map((l) => l.config);
+  const dc = seq[seq.length - 1].config;
   inputShape ??= shapeOf(seq[0].config);
+  inputBatch ??= batchOf(seq[0].config);
 
   const refuse = (layer: string, cfg: Cfg, key: string, ok: (v: unknown) => boolean, why: string) => {
     if (cfg[key] !== undefined && !ok(cfg[key])) throw new ConfigError(`${c}: ${layer} has ${key}: ${describe(cfg[key])}; ${why}`);
@@ -245,25 +254,29 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   const isNull = (v: unknown) => v === null;
   const isZero = (v: unknown) => v === 0 || v === null;
   const isFalse = (v: unknown) => v === false || v === null;
+  const isBool = (v: unknown) => typeof v === 'boolean' || v === null;
   for (const k of ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']) {
-    refuse('LSTM', lc, k, isNull, 'lstm-wasm has no regularizers or constraints');
+    lcs.forEach((lc) => refuse('LSTM', lc, k, isNull, 'lstm-wasm has no regularizers or constraints'));
     refuse('Dense', dc, k, isNull, 'lstm-wasm has no regularizers or constraints');
   }
-  refuse('LSTM', lc, 'activation', (v) => v === 'tanh', "only 'tanh' is supported");
-  refuse('LSTM', lc, 'use_bias', (v) => v === true, 'lstm-wasm LSTMs have a bias');
-  refuse('LSTM', lc, 'dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
-  refuse('LSTM', lc, 'recurrent_dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
-  for (const k of ['return_sequences', 'return_state', 'go_backwards', 'stateful', 'time_major']) refuse('LSTM', lc, k, isFalse, 'lstm-wasm LSTMs return h_T of a forward, stateless pass');
+  const recurrentActivations = lcs.map((lc): RecurrentActivation => {
+    refuse('LSTM', lc, 'activation', (v) => v === 'tanh', "only 'tanh' is supported");
+    refuse('LSTM', lc, 'use_bias', (v) => v === true, 'lstm-wasm LSTMs have a bias');
+    refuse('LSTM', lc, 'dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
+    refuse('LSTM', lc, 'recurrent_dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
+    for (const k of ['return_state', 'go_backwards', 'time_major']) refuse('LSTM', lc, k, isFalse, 'lstm-wasm LSTMs run forward and return their outputs only');
+    for (const k of ['return_sequences', 'stateful']) refuse('LSTM', lc, k, isBool, 'expected a boolean');
+    const ra = lc.recurrent_activation;
+    if (ra === 'sigmoid') return 'sigmoid';
+    if (ra === 'hard_sigmoid' || ra === 'hardSigmoid') {
+      // Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6; Keras 2 and tfjs use clip(0.2x + 0.5, 0, 1).
+      if (/^3\./.test(kerasVersion)) throw new ConfigError(`${c}: a Keras ${kerasVersion} hard_sigmoid is relu6(x + 3) / 6, which lstm-wasm lacks (its hardSigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))`);
+      return 'hardSigmoid';
+    }
+    throw new ConfigError(`${c}: LSTM has recurrent_activation ${describe(ra)}; lstm-wasm supports 'hard_sigmoid' and 'sigmoid'`);
+  });
   refuse('Dense', dc, 'activation', (v) => (DENSE_ACTIVATIONS as readonly unknown[]).includes(v), `lstm-wasm supports ${DENSE_ACTIVATIONS.join(', ')}`);
   refuse('Dense', dc, 'use_bias', (v) => v === true, 'lstm-wasm Dense layers have a bias');
-  let recurrentActivation: RecurrentActivation;
-  const ra = lc.recurrent_activation;
-  if (ra === 'sigmoid') recurrentActivation = 'sigmoid';
-  else if (ra === 'hard_sigmoid' || ra === 'hardSigmoid') {
-    // Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6; Keras 2 and tfjs use clip(0.2x + 0.5, 0, 1).
-    if (/^3\./.test(kerasVersion)) throw new ConfigError(`${c}: a Keras ${kerasVersion} hard_sigmoid is relu6(x + 3) / 6, which lstm-wasm lacks (its hardSigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))`);
-    recurrentActivation = 'hardSigmoid';
-  } else throw new ConfigError(`${c}: LSTM has recurrent_activation ${describe(ra)}; lstm-wasm supports 'hard_sigmoid' and 'sigmoid'`);
 
   // Weights: concatenated buffers, specs in order, matched to layers by name (else by position).
   const specs = artifacts.weightSpecs ?? (Array.isArray(artifacts.weightsManifest) ? artifacts.weightsManifest.flatMap((g) => (isObj(g) && Array.isArray(g.weights) ? g.weights : [])) : null);
@@ -289,9 +302,14 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   if (offset !== bytes.length) {
     throw new ValueError(`${c}: ${offset > bytes.length ? 'truncated' : 'oversized'} weightData: the specs describe ${offset} bytes, weightData has ${bytes.length}`);
   }
-  const lname = typeof lc.name === 'string' ? lc.name : 'lstm';
   const dname = typeof dc.name === 'string' ? dc.name : 'dense';
-  const wanted: Array<[string, string]> = [[lname, 'kernel'], [lname, 'recurrent_kernel'], [lname, 'bias'], [dname, 'kernel'], [dname, 'bias']];
+  const wanted: Array<[string, string]> = [
+    ...lcs.flatMap((lc, i): Array<[string, string]> => {
+      const n = typeof lc.name === 'string' ? lc.name : lstmName(i);
+      return [[n, 'kernel'], [n, 'recurrent_kernel'], [n, 'bias']];
+    }),
+    [dname, 'kernel'], [dname, 'bias'],
+  ];
   let chosen = wanted.map(([layer, w]) => {
     const hits = located.filter(({ spec }) => {
       const path = spec.name.replace(/:\d+$/, '').split('/');
@@ -300,7 +318,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     return hits.length === 1 ? hits[0] : null;
   });
   if (chosen.some((x) => x === null)) {
-    if (located.length !== 5) {
+    if (located.length !== wanted.length) {
       throw new ValueError(`${c}: could not find the weights ${wanted.map(([l, w]) => `${l}/${w}`).join(', ')} among ${located.map((l) => l.spec.name).join(', ')}`);
     }
     chosen = located; // unnamed or renamed: Keras's order
@@ -312,7 +330,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     return { name: x!.spec.name, shape: [...(x!.spec.shape as number[])], data: out };
   });
 
-  const H = lc.units;
+  const units = lcs.map((lc) => lc.units as number);
   const V = dc.units;
   const W = weights[0];
   let T: number | null = null;
@@ -322,6 +340,7 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     T = inputShape[0] === null ? null : (inputShape[0] as number);
     D = inputShape[1];
   }
+  const stateful = lcs[0].stateful === true;
   const wrap = <R>(f: () => R): R => {
     try {
       return f();
@@ -334,15 +353,24 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     const ls: Layer[] = [];
     const shape: [number | null, number] = [T, D as number];
     if (mc) ls.push(masking({ maskValue: (mc.mask_value ?? 0) as number, inputShape: shape }));
-    ls.push(lstm({ units: H as number, recurrentActivation, ...(typeof lc.unit_forget_bias === 'boolean' ? { unitForgetBias: lc.unit_forget_bias } : {}), ...(mc ? {} : { inputShape: shape }) }));
+    lcs.forEach((lc, i) => {
+      const first = i === 0 && !mc;
+      ls.push(lstm({
+        units: lc.units as number, recurrentActivation: recurrentActivations[i],
+        ...(typeof lc.unit_forget_bias === 'boolean' ? { unitForgetBias: lc.unit_forget_bias } : {}),
+        ...(lc.return_sequences === true ? { returnSequences: true } : {}),
+        ...(lc.stateful === true ? { stateful: true } : {}),
+        ...(first && stateful ? { batchInputShape: [inputBatch as number, T, D as number] as [number, number | null, number] } : first ? { inputShape: shape } : {}),
+      }));
+    });
     ls.push(dense({ units: V as number, activation: dc.activation as DenseActivation }));
     return ls;
   });
-  const need = paramShapes({ D: D as number, units: [H as number], V: V as number });
+  const need = paramShapes({ D: D as number, units, V: V as number });
   weights.forEach((w, i) => {
     const want = need[i].shape;
     if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
-      throw new ShapeError(`${c}: wrong shape: weight '${w.name}' is [${w.shape.join(', ')}], but ${need[i].name} of this LSTM(${H}) -> Dense(${V}) on ${D} features must be [${want.join(', ')}]`);
+      throw new ShapeError(`${c}: wrong shape: weight '${w.name}' is [${w.shape.join(', ')}], but ${need[i].name} of this LSTM(${units.join(', ')}) -> Dense(${V}) on ${D} features must be [${want.join(', ')}]`);
     }
   });
   const model = wrap(() => sequential({ ...args, layers }));
@@ -407,7 +435,9 @@ function transpose(a: ArrayLike<number>, R: number, C: number): Float32Array {
  * `bias_ih_l0` = bias and `bias_hh_l0` = 0 (PyTorch adds the two), Linear `weight` (V, H) =
  * dense kernelᵀ, `bias`. Gate rows i, f, g, o are Keras's i, f, c, o. PyTorch's gates are
  * sigmoid, so the model must use `recurrentActivation: 'sigmoid'` (ConfigError otherwise).
- * Follow the Linear with softmax in PyTorch.
+ * Stacked LSTMs become `nn.LSTM(D, H, num_layers=n)` (keys `..._l1`, ...; PyTorch needs one H
+ * for all layers, so a stack of different units is a ConfigError). Follow the Linear with softmax
+ * in PyTorch.
  *
  * @example
  * const state = toPyTorchState(model, { lstmName: 'lstm', denseName: 'fc' });
@@ -422,22 +452,32 @@ export function toPyTorchState(model: Sequential, args: PyTorchNames = {}): PyTo
     if (typeof v !== 'string' || v === '') throw new ValueError(`${c}: ${k} must be a non-empty string, received ${describe(v)}`);
   }
   if (ln === dn) throw new ValueError(`${c}: lstmName and denseName must differ, both are '${ln}'`);
-  if (model.units.length !== 1) {
-    throw new ConfigError(`${c}: this model stacks ${model.units.length} LSTM layers; toPyTorchState writes one nn.LSTM layer (copy getWeights() per layer instead)`);
+  if (new Set(model.units).size > 1) {
+    throw new ConfigError(`${c}: this model stacks LSTMs of ${model.units.join(', ')} units; one PyTorch nn.LSTM stacks layers of a single hidden_size (copy getWeights() per layer instead)`);
   }
-  if (model.preset.recurrentActivation !== 'sigmoid') {
-    throw new ConfigError(`${c}: this model's gates use ${model.preset.recurrentActivation}; PyTorch's nn.LSTM uses sigmoid. Build it with lstm({ recurrentActivation: 'sigmoid', ... }) or preset 'keras3'`);
-  }
-  const [W, U, b, K, bd] = model.getWeights();
+  const base = PRESETS[model.config.preset].recurrentActivation;
+  model.lstmLayers.forEach((l, i) => {
+    const act = l.config.recurrentActivation ?? base;
+    if (act !== 'sigmoid') {
+      throw new ConfigError(`${c}: LSTM layer ${i}'s gates use ${act}; PyTorch's nn.LSTM uses sigmoid. Build it with lstm({ recurrentActivation: 'sigmoid', ... }) or preset 'keras3'`);
+    }
+  });
+  const ws = model.getWeights();
   const { D, H, V } = model;
-  return {
-    [`${ln}.weight_ih_l0`]: { shape: [4 * H, D], data: transpose(W.data, D, 4 * H) },
-    [`${ln}.weight_hh_l0`]: { shape: [4 * H, H], data: transpose(U.data, H, 4 * H) },
-    [`${ln}.bias_ih_l0`]: { shape: [4 * H], data: b.data.slice() },
-    [`${ln}.bias_hh_l0`]: { shape: [4 * H], data: new Float32Array(4 * H) },
-    [`${dn}.weight`]: { shape: [V, H], data: transpose(K.data, H, V) },
-    [`${dn}.bias`]: { shape: [V], data: bd.data.slice() },
-  };
+  const NL = model.units.length;
+  const out: PyTorchState = {};
+  for (let l = 0; l < NL; l++) {
+    const [W, U, b] = ws.slice(3 * l, 3 * l + 3);
+    const Din = l === 0 ? D : H;
+    out[`${ln}.weight_ih_l${l}`] = { shape: [4 * H, Din], data: transpose(W.data, Din, 4 * H) };
+    out[`${ln}.weight_hh_l${l}`] = { shape: [4 * H, H], data: transpose(U.data, H, 4 * H) };
+    out[`${ln}.bias_ih_l${l}`] = { shape: [4 * H], data: b.data.slice() };
+    out[`${ln}.bias_hh_l${l}`] = { shape: [4 * H], data: new Float32Array(4 * H) };
+  }
+  const [K, bd] = ws.slice(3 * NL);
+  out[`${dn}.weight`] = { shape: [V, H], data: transpose(K.data, H, V) };
+  out[`${dn}.bias`] = { shape: [V], data: bd.data.slice() };
+  return out;
 }
 
 /**
@@ -455,10 +495,10 @@ export interface FromPyTorchArgs extends ImportArgs {
 }
 
 /**
- * A model from a PyTorch `nn.LSTM` (one layer, unidirectional, with biases) + `nn.Linear` state_dict
- * given as plain tensors (the inverse of `toPyTorchState`; module names are found by suffix):
- * kernel = weight_ih_l0ᵀ, recurrent_kernel = weight_hh_l0ᵀ, bias = bias_ih_l0 + bias_hh_l0,
- * dense kernel = weightᵀ. Gates are sigmoid. The model is `sequential(args)` then `setWeights`;
+ * A model from a PyTorch `nn.LSTM` (any num_layers, unidirectional, with biases) + `nn.Linear`
+ * state_dict given as plain tensors (the inverse of `toPyTorchState`; module names are found by
+ * suffix): per layer l, kernel = weight_ih_llᵀ, recurrent_kernel = weight_hh_llᵀ,
+ * bias = bias_ih_ll + bias_hh_ll (layers below the last return sequences); dense kernel = weightᵀ. Gates are sigmoid. The model is `sequential(args)` then `setWeights`;
  * it is not compiled.
  *
  * @example
@@ -469,8 +509,8 @@ export function fromPyTorchState(state: Record<string, { shape: number[]; data: 
   if (!isObj(state)) throw new ValueError(`${c}: expected a { name: { shape, data } } map, received ${describe(state)}`);
   checkKeys(c, args, ['seed', 'rng', 'preset', 'kernels', 'timesteps', 'maskValue']);
   const keys = Object.keys(state);
-  const unsupported = keys.find((k) => /_l[1-9]\d*(_reverse)?$|_reverse$|weight_hr_l\d+$/.test(k));
-  if (unsupported) throw new ConfigError(`${c}: '${unsupported}' belongs to a stacked, bidirectional or projected nn.LSTM; lstm-wasm reads one unidirectional layer (num_layers=1, bidirectional=False, proj_size=0)`);
+  const unsupported = keys.find((k) => /_reverse$|weight_hr_l\d+$/.test(k));
+  if (unsupported) throw new ConfigError(`${c}: '${unsupported}' belongs to a bidirectional or projected nn.LSTM; lstm-wasm reads unidirectional layers (bidirectional=False, proj_size=0)`);
   const one = (what: string, test: (k: string) => boolean): { key: string; shape: number[]; data: Float32Array } => {
     const hits = keys.filter(test);
     if (hits.length !== 1) throw new ConfigError(`${c}: expected one ${what} key, found ${hits.length ? hits.join(', ') : 'none'} among ${keys.join(', ')}`);
@@ -482,27 +522,35 @@ export function fromPyTorchState(state: Record<string, { shape: number[]; data: 
     if ((t.data as ArrayLike<number>).length !== n) throw new ShapeError(`${c}: '${hits[0]}' has ${(t.data as ArrayLike<number>).length} values for shape [${t.shape.join(', ')}]`);
     return { key: hits[0], shape: [...t.shape], data: Float32Array.from(t.data as ArrayLike<number>) };
   };
-  const lstmKey = /(^|\.)(weight|bias)_(ih|hh)_l0$/;
-  const wih = one('weight_ih_l0', (k) => k.endsWith('weight_ih_l0'));
-  const whh = one('weight_hh_l0', (k) => k.endsWith('weight_hh_l0'));
-  const bih = one('bias_ih_l0', (k) => k.endsWith('bias_ih_l0'));
-  const bhh = one('bias_hh_l0', (k) => k.endsWith('bias_hh_l0'));
+  const lstmKey = /(^|\.)(weight|bias)_(ih|hh)_l(\d+)$/;
+  // num_layers: l0 .. l(n-1), every one present
+  const NL = 1 + keys.reduce((m, k) => Math.max(m, Number(lstmKey.exec(k)?.[4] ?? 0)), 0);
+  const tensorsOf = (l: number) => ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((w) => one(`${w}_l${l}`, (k) => k.endsWith(`${w}_l${l}`)));
+  const lstmTensors = Array.from({ length: NL }, (_, l) => tensorsOf(l));
   const lw = one('nn.Linear weight', (k) => !lstmKey.test(k) && /(^|\.)weight$/.test(k));
   const lb = one('nn.Linear bias', (k) => !lstmKey.test(k) && /(^|\.)bias$/.test(k));
   const shapeErr = (t: { key: string; shape: number[] }, want: string) => new ShapeError(`${c}: wrong shape: '${t.key}' is [${t.shape.join(', ')}], expected ${want}`);
-  if (wih.shape.length !== 2 || wih.shape[0] % 4 !== 0) throw shapeErr(wih, '[4H, D]');
-  const H = wih.shape[0] / 4;
-  const D = wih.shape[1];
+  const wih0 = lstmTensors[0][0];
+  if (wih0.shape.length !== 2 || wih0.shape[0] % 4 !== 0) throw shapeErr(wih0, '[4H, D]');
+  const H = wih0.shape[0] / 4;
+  const D = wih0.shape[1];
   if (lw.shape.length !== 2) throw shapeErr(lw, '[V, H]');
   const V = lw.shape[0];
   const is = (t: { shape: number[] }, s: number[]) => t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
-  if (!is(whh, [4 * H, H])) throw shapeErr(whh, `[${4 * H}, ${H}] (4H, H)`);
-  if (!is(bih, [4 * H])) throw shapeErr(bih, `[${4 * H}]`);
-  if (!is(bhh, [4 * H])) throw shapeErr(bhh, `[${4 * H}]`);
+  const weights: Float32Array[] = [];
+  lstmTensors.forEach(([wih, whh, bih, bhh], l) => {
+    const Din = l === 0 ? D : H;
+    if (!is(wih, [4 * H, Din])) throw shapeErr(wih, `[${4 * H}, ${Din}] (4H, ${l === 0 ? 'D' : 'H of the layer below'})`);
+    if (!is(whh, [4 * H, H])) throw shapeErr(whh, `[${4 * H}, ${H}] (4H, H)`);
+    if (!is(bih, [4 * H])) throw shapeErr(bih, `[${4 * H}]`);
+    if (!is(bhh, [4 * H])) throw shapeErr(bhh, `[${4 * H}]`);
+    const bias = new Float32Array(4 * H);
+    for (let k = 0; k < bias.length; k++) bias[k] = bih.data[k] + bhh.data[k];
+    weights.push(transpose(wih.data, 4 * H, Din), transpose(whh.data, 4 * H, H), bias);
+  });
   if (!is(lw, [V, H])) throw shapeErr(lw, `[${V}, ${H}] (V, H): the Linear must read the LSTM's ${H} units`);
   if (!is(lb, [V])) throw shapeErr(lb, `[${V}]`);
-  const bias = new Float32Array(4 * H);
-  for (let k = 0; k < bias.length; k++) bias[k] = bih.data[k] + bhh.data[k];
+  weights.push(transpose(lw.data, V, H), lb.data);
   const T = args.timesteps ?? null;
   const { timesteps: _t, maskValue, ...seqArgs } = args;
   let layers: Layer[];
@@ -510,7 +558,10 @@ export function fromPyTorchState(state: Record<string, { shape: number[]; data: 
     const shape: [number | null, number] = [T, D];
     layers = [
       ...(maskValue === undefined ? [] : [masking({ maskValue, inputShape: shape })]),
-      lstm({ units: H, recurrentActivation: 'sigmoid', ...(maskValue === undefined ? { inputShape: shape } : {}) }),
+      ...Array.from({ length: NL }, (_, l) => lstm({
+        units: H, recurrentActivation: 'sigmoid', ...(l < NL - 1 ? { returnSequences: true } : {}),
+        ...(maskValue === undefined && l === 0 ? { inputShape: shape } : {}),
+      })),
       dense({ units: V, activation: 'softmax' }),
     ];
   } catch (e) {
@@ -519,7 +570,7 @@ export function fromPyTorchState(state: Record<string, { shape: number[]; data: 
   }
   const model = sequential({ ...seqArgs, layers });
   try {
-    model.setWeights([transpose(wih.data, 4 * H, D), transpose(whh.data, 4 * H, H), bias, transpose(lw.data, V, H), lb.data]);
+    model.setWeights(weights);
   } catch (e) {
     model.dispose();
     throw e;

@@ -7,7 +7,7 @@ import { checkKeys, describe } from './options.js';
 import { PRESETS, type PresetName } from './presets.js';
 import { adam, sgd, rmsprop, dense, lstm, masking, type Optimizer, type Layer, type LSTMLayer } from './layers.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
-import { M, paramShapes } from './layout.js';
+import { M, lstmName, paramShapes } from './layout.js';
 import { kernels } from './wasm.js';
 import { Sequential, LOSSES, METRIC_NAMES, type CompileArgs, type LossName, type MetricName } from './model.js';
 
@@ -304,6 +304,8 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
   }
   const fit = withOptimizer ? model.fitState : null;
   if (fit) add('fit/order', [fit.order.length], fit.order.slice());
+  // A stateful model's LSTM states (what the next batch continues), as [2 (h, c), batch, units].
+  if (model.stateful) model.units.forEach((H, l) => add(`${lstmName(l)}/states`, [2, model.batchSize!, H], a.layerState(l)));
   const weights = new ArrayBuffer(offset);
   const view = new DataView(weights);
   tensors.forEach((t, i) => {
@@ -457,6 +459,8 @@ interface Restored {
   D: number;
   units: number[];
   V: number;
+  /** Per LSTM layer of a stateful model, its saved [2, batch, units] states, or null. */
+  states: Array<Float32Array | null>;
   compile: CompileArgs | null;
   params: Float32Array[];
   m: Float32Array[] | null;
@@ -639,7 +643,21 @@ function restore(caller: string, source: ModelSource): Restored {
     }
     fit = { order, epochs: json.fit.epochs };
   }
-  return { layers, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, units, V, compile, params, m: mm, v: vv, step, fit };
+  // A stateful model's states: [2, batch, units] per layer, when saved (files of 0.1.0 have none).
+  const batch = (first as { batchInputShape?: number[] }).batchInputShape?.[0];
+  const states = lstms[0].config.stateful && batch !== undefined
+    ? units.map((H, l) => {
+      const t = byName.get(`${lstmName(l)}/states`);
+      if (!t) return null;
+      if (t.dtype !== 'float32' || t.shape.join() !== [2, batch, H].join()) throw bad(`'${t.name}' must be float32 [2, ${batch}, ${H}]`);
+      const out = new Float32Array(2 * batch * H);
+      for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(t.byteOffset + 4 * k, true);
+      const at = out.findIndex((x) => !Number.isFinite(x));
+      if (at >= 0) throw new ValueError(`${caller}: '${t.name}' has ${out[at]} at flat index ${at}; saved states must be finite`);
+      return out;
+    })
+    : [];
+  return { layers, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, units, V, compile, params, m: mm, v: vv, step, fit, states };
 }
 
 /**
@@ -670,6 +688,7 @@ export function loadModel(source: ModelSource): Sequential {
       a.slots()[M.step] = r.step;
     }
     model.fitState = r.fit;
+    r.states.forEach((hc, l) => hc && model.live(c).setLayerState(l, hc));
   } catch (e) {
     model.dispose();
     throw e;

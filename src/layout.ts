@@ -205,6 +205,24 @@ export class ModelArena {
     return f32(this.statesAt, this.stateFloats);
   }
 
+  /** Layer l's state rows, h then c: a copy of [2, stateRows, H]. */
+  layerState(l: number): Float32Array {
+    const e = this.layer(l);
+    const n = this.spec.stateRows * this.spec.units[l];
+    const out = new Float32Array(2 * n);
+    out.set(f32(e[LT.stateH], n));
+    out.set(f32(e[LT.stateC], n), n);
+    return out;
+  }
+
+  /** Writes layer l's state rows from [2, stateRows, H] (h then c). */
+  setLayerState(l: number, hc: Float32Array): void {
+    const e = this.layer(l);
+    const n = this.spec.stateRows * this.spec.units[l];
+    f32(e[LT.stateH], n).set(hc.subarray(0, n));
+    f32(this.layer(l)[LT.stateC], n).set(hc.subarray(n, 2 * n));
+  }
+
   /** Fresh view of the descriptor's slots. */
   slots(): Int32Array {
     return i32(this.desc, MODEL_SLOTS);

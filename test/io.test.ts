@@ -538,7 +538,8 @@ describe('TensorFlow.js Layers format', () => {
     ['a GRU', { layers: [{ class_name: 'GRU', config: {} }, { class_name: 'Dense', config: {} }] }, ConfigError, /the layers are \[GRU, Dense\]/],
     ['dropout', { lstm: { dropout: 0.2 } }, ConfigError, /LSTM has dropout: 0\.2; lstm-wasm has no dropout/],
     ['a regularizer', { lstm: { kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } } }, ConfigError, /kernel_regularizer/],
-    ['return_sequences', { lstm: { return_sequences: true } }, ConfigError, /return_sequences: true/],
+    ['return_state', { lstm: { return_state: true } }, ConfigError, /return_state: true; lstm-wasm LSTMs run forward and return their outputs only/],
+    ['go_backwards', { lstm: { go_backwards: true } }, ConfigError, /go_backwards: true/],
     ['relu gates', { lstm: { recurrent_activation: 'relu' } }, ConfigError, /recurrent_activation 'relu'; lstm-wasm supports 'hard_sigmoid' and 'sigmoid'/],
     ['Keras 3 hard_sigmoid', { lstm: { recurrent_activation: 'hard_sigmoid' }, version: '3.3.3' }, ConfigError, /Keras 3\.3\.3 hard_sigmoid is relu6\(x \+ 3\) \/ 6/],
     ['units that do not fit the weights', { lstm: { units: 5 } }, ShapeError, /wrong shape: weight 'lstm\/lstm_cell\/kernel' is \[2, 12\], but lstm\/kernel of this LSTM\(5\) -> Dense\(4\) on 2 features must be \[2, 20\]/],
@@ -644,13 +645,30 @@ describe('PyTorch state_dict and Keras get_weights(), by hand on H=1, D=2, V=2',
     m.dispose();
   });
 
-  it('refuses hardSigmoid models, stacked or bidirectional LSTMs, and wrong shapes', () => {
+  it('a stack of equal LSTMs is nn.LSTM(num_layers=2): keys _l0 and _l1, and back to the same model', () => {
+    const m = sequential({ seed: 4, layers: [
+      lstm({ units: 3, returnSequences: true, inputShape: [2, 2], recurrentActivation: 'sigmoid' }),
+      lstm({ units: 3, recurrentActivation: 'sigmoid' }), dense({ units: 2, activation: 'softmax' })] });
+    const s = toPyTorchState(m);
+    expect(Object.keys(s).sort()).toEqual(['dense.bias', 'dense.weight', ...['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih'].flatMap((w) => [`lstm.${w}_l0`, `lstm.${w}_l1`])].sort());
+    expect(s['lstm.weight_ih_l1'].shape).toEqual([12, 3]); // (4H, H of the layer below)
+    const back = fromPyTorchState(s, { timesteps: 2 });
+    expect(back.units).toEqual([3, 3]);
+    back.getWeights().forEach((w, i) => expect(Array.from(w.data), w.name).toEqual(Array.from(m.getWeights()[i].data)));
+    const x = { shape: [1, 2, 2], data: new Float32Array([0.5, -1, 0.25, 0.75]) };
+    expect(Array.from(back.predict(x).data)).toEqual(Array.from(m.predict(x).data));
+    const uneven = sequential({ layers: [lstm({ units: 3, returnSequences: true, inputShape: [2, 2], recurrentActivation: 'sigmoid' }), lstm({ units: 2, recurrentActivation: 'sigmoid' }), dense({ units: 2 })] });
+    expect(() => toPyTorchState(uneven)).toThrow(/stacks LSTMs of 3, 2 units; one PyTorch nn\.LSTM stacks layers of a single hidden_size/);
+    for (const x of [back, uneven, m]) x.dispose();
+  });
+
+  it('refuses hardSigmoid models, bidirectional LSTMs, incomplete layers and wrong shapes', () => {
     const hard = sequential({ layers: [lstm({ units: 1, inputShape: [2, 2] }), dense({ units: 2, activation: 'softmax' })] });
     expect(() => toPyTorchState(hard)).toThrow(/gates use hardSigmoid; PyTorch's nn\.LSTM uses sigmoid/);
     hard.dispose();
     const m = build();
     const s = toPyTorchState(m);
-    expect(() => fromPyTorchState({ ...s, 'lstm.weight_ih_l1': s['lstm.weight_ih_l0'] })).toThrow(/'lstm\.weight_ih_l1' belongs to a stacked, bidirectional or projected nn\.LSTM/);
+    expect(() => fromPyTorchState({ ...s, 'lstm.weight_ih_l1': s['lstm.weight_ih_l0'] })).toThrow(/expected one weight_hh_l1 key, found none/);
     expect(() => fromPyTorchState({ ...s, 'lstm.weight_ih_l0_reverse': s['lstm.weight_ih_l0'] })).toThrow(ConfigError);
     expect(() => fromPyTorchState({ ...s, 'dense.weight': { shape: [2, 3], data: new Float32Array(6) } })).toThrow(/wrong shape: 'dense\.weight' is \[2, 3\], expected \[2, 1\] \(V, H\)/);
     expect(() => fromPyTorchState({ ...s, 'lstm.bias_hh_l0': { shape: [4], data: new Float32Array(3) } })).toThrow(ShapeError);

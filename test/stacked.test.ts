@@ -23,7 +23,7 @@
 //  - tfjs's RMSprop (momentum 0, not centered): theta -= lr*g/sqrt(ms + eps), Keras 3's form.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { adam, dense, lstm, rmsprop, sequential, sgd, timeDistributed, ShapeError, type Optimizer } from '../src/index.js';
+import { adam, dense, fromTfjsLayers, lstm, rmsprop, sequential, sgd, timeDistributed, toTfjsLayers, ShapeError, type Optimizer } from '../src/index.js';
 import { expectClose, Prng } from './helpers/compare.js';
 import { useTfjsCpuAndWasm } from './helpers/twin.js';
 import {
@@ -573,4 +573,38 @@ describe('7. each LSTM keeps its own gate activation (Keras allows them to diffe
     allSigmoid.dispose();
     t.dispose();
   });
+});
+
+describe('8. exchange with tfjs: stacked, sequence-output and stateful models both ways', () => {
+  const cases = [
+    { name: 'two stacked LSTMs (sigmoid over hardSigmoid), last step', T: 4, layers: () => [
+      lstm({ units: 5, returnSequences: true, inputShape: [4, 2], recurrentActivation: 'sigmoid' }), lstm({ units: 3 }), dense({ units: 3, activation: 'softmax' })] },
+    { name: 'sequence output through timeDistributed(dense linear)', T: 4, layers: () => [
+      lstm({ units: 6, returnSequences: true, inputShape: [4, 2] }), timeDistributed(dense({ units: 2, activation: 'linear' }))] },
+    { name: 'stateful stack, batch 2', T: 3, layers: () => [
+      lstm({ units: 4, returnSequences: true, stateful: true, batchInputShape: [2, 3, 2] }), lstm({ units: 4, stateful: true }), dense({ units: 3, activation: 'softmax' })] },
+  ];
+  for (const k of cases) {
+    it(`${k.name}: toTfjsLayers -> tf.loadLayersModel predicts as ours; fromTfjsLayers gives back the same model`, async () => {
+      const rng = new Prng(41);
+      const ours = sequential({ seed: 8, layers: k.layers() });
+      const N = 2;
+      const x = Float32Array.from({ length: N * k.T * 2 }, () => rng.uniform(-1, 1));
+      const mine = ours.predict({ shape: [N, k.T, 2], data: x });
+      ours.resetStates();
+      const art = toTfjsLayers(ours);
+      const t = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: art.modelTopology, weightSpecs: art.weightSpecs, weightData: art.weightData }));
+      const theirs = tf.tidy(() => (t.predict(tf.tensor3d(x, [N, k.T, 2]), { batchSize: N }) as tf.Tensor).dataSync() as Float32Array);
+      expectClose(`${k.name}: tfjs from our export`, theirs, mine.data, OUT_TOL);
+      const back = fromTfjsLayers(art);
+      expect(back.getWeights().map((w) => [w.name, w.shape])).toEqual(ours.getWeights().map((w) => [w.name, w.shape]));
+      back.getWeights().forEach((w, i) => expect(Array.from(w.data)).toEqual(Array.from(ours.getWeights()[i].data)));
+      expect([back.stateful, back.sequenceOutput, back.batchSize, back.units]).toEqual([ours.stateful, ours.sequenceOutput, ours.batchSize, ours.units]);
+      expect(back.lstmLayers.map((l) => l.config.recurrentActivation)).toEqual(ours.lstmLayers.map((l) => l.config.recurrentActivation ?? 'hardSigmoid'));
+      expect(Array.from(back.predict({ shape: [N, k.T, 2], data: x }).data)).toEqual(Array.from(mine.data));
+      t.dispose();
+      ours.dispose();
+      back.dispose();
+    });
+  }
 });
