@@ -32,6 +32,7 @@ if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist/was
 const { benchKernels, kernelTable } = await import('./kernels.mjs');
 const { benchPeer, loadTf, peersPlan } = await import('./peers.mjs');
 const { benchOursPredict, benchOursPredictStep, benchOursShapes, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
+const { benchStacked, stackedPlan } = await import('./stacked.mjs');
 
 const quick = values.quick;
 const parts = values.part === 'all' ? ['kernels', 'training'] : [values.part];
@@ -110,6 +111,7 @@ async function trainingPart() {
     peersStep.push(r.predictStep);
     leaks[backend] = r.numTensorsLeft;
   }
+  const stacked = await benchStacked(data, stackedPlan(quick));
 
   const all = [...ours, ...peers];
   const total = LISTING.N * LISTING.epochs;
@@ -169,6 +171,13 @@ async function trainingPart() {
     allPredict.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
   ));
 
+  console.log('\n## Stacked: the listing through LSTM 32 (return sequences) -> LSTM 32 -> Dense 26, Adam\n');
+  console.log(markdownTable(
+    ['implementation', 'batch', 'µs / sample', 'CPU µs / sample', 'time ÷ ours SIMD', 'CPU ÷ ours SIMD', 'timed over'],
+    stacked.map((r) => [label(r), r.batchSize, sig(r.perSampleUsMedian), sig(r.perSampleCpuUsMedian), fmtRatio(r.timesOursSimd), fmtRatio(r.cpuTimesOursSimd), r.timedOver]),
+    [0, 6],
+  ));
+
   const allStep = [...oursStep, ...peersStep];
   const sSimd = oursStep.find((r) => r.backend === 'simd');
   for (const r of allStep) r.timesOursSimd = r.medianMs / sSimd.medianMs;
@@ -226,6 +235,7 @@ async function trainingPart() {
     variableLength: shapes,
     predict: allPredict,
     predictStep: allStep,
+    stacked,
     tfjsTensorsLeft: leaks,
     costBreakdownUs: breakdown,
     targets,
