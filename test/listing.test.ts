@@ -2,6 +2,9 @@
 // numpy's stream seeded with 7. Oracle: the seed's own log (../shared/seed/000_2fce8e8bf0ccf280.txt).
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -46,6 +49,22 @@ describe('npm start: the Keras listing', () => {
     expect(out).toMatch(/^ - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/m);
     expect(out).toMatch(/^Held-out accuracy \(last 200 samples, never trained on\): \d+\.\d\d%$/m);
     expect(out).toMatch(/^Trained 3 epochs x 800 samples/m);
+  });
+
+  it('--units 8,6 stacks two LSTMs; the saved file loads back as the same stack', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lstm-cli-'));
+    try {
+      const file = join(dir, 'stack.lstm');
+      const out = execFileSync(process.execPath, [cli, '--verbose', '0', '--epochs', '2', '--units', '8,6', '--save', file], { encoding: 'utf8' });
+      expect(out).toMatch(/^Trained 2 epochs x 1000 samples/m);
+      const back = execFileSync(process.execPath, [cli, '--load', file], { encoding: 'utf8' });
+      expect(back).toMatch(/LSTM\(8 -> 6\)/);
+      const accuracy = (s: string) => /^Model Accuracy: (\d+\.\d\d)%$/m.exec(s)?.[1];
+      expect(accuracy(back)).toBe(accuracy(out));
+      expect(accuracy(out)).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad flags with a clear message and exit code 2', () => {
