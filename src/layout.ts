@@ -86,20 +86,13 @@ export class ModelArena {
 
   constructor(spec: ArenaSpec, Tcap: number) {
     this.spec = { ...spec, units: [...spec.units], acts: [...spec.acts] };
-    let off = 0;
-    this.slices = paramShapes(spec).map(({ name, shape }) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const s = { name, shape, offset: off, size };
-      off += pad4(size);
-      return s;
-    });
-    this.P = off;
+    this.slices = ModelArena.paramSlices(spec);
+    this.P = this.slices.reduce((a, s) => a + pad4(s.size), 0);
     const NL = spec.units.length;
     const NT = this.slices.length;
-    this.stateFloats = spec.units.reduce((a, H) => a + 2 * pad4(spec.stateRows * H), 0);
+    this.stateFloats = ModelArena.stateFloatsOf(spec);
     const regionBytes = this.P * 4;
-    const tables = (MODEL_SLOTS + pad4(NL * LT_SLOTS) + pad4(2 * NT)) * 4 + STATS * 8;
-    this.base = alloc(4 * regionBytes + tables + this.stateFloats * 4);
+    this.base = alloc(ModelArena.baseBytes(spec));
     this.desc = this.base + 4 * regionBytes;
     this.stats = this.desc + MODEL_SLOTS * 4;
     this.lt = this.stats + STATS * 8;
@@ -147,6 +140,30 @@ export class ModelArena {
       free(this.base);
       throw e;
     }
+  }
+
+  private static paramSlices(spec: ArenaSpec): ParamSlice[] {
+    let off = 0;
+    return paramShapes(spec).map(({ name, shape }) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const s = { name, shape, offset: off, size };
+      off += pad4(size);
+      return s;
+    });
+  }
+
+  private static stateFloatsOf(spec: ArenaSpec): number {
+    return spec.units.reduce((a, H) => a + 2 * pad4(spec.stateRows * H), 0);
+  }
+
+  private static tableBytes(spec: ArenaSpec): number {
+    return (MODEL_SLOTS + pad4(spec.units.length * LT_SLOTS) + pad4(2 * (3 * spec.units.length + 2))) * 4 + STATS * 8;
+  }
+
+  /** Bytes of the block that lives as long as the model: params, grads, m, v, tables, states. */
+  static baseBytes(spec: ArenaSpec): number {
+    const P = ModelArena.paramSlices(spec).reduce((a, s) => a + pad4(s.size), 0);
+    return 16 * P + ModelArena.tableBytes(spec) + 4 * ModelArena.stateFloatsOf(spec);
   }
 
   /** Steps the scratch can hold. */

@@ -294,7 +294,8 @@ export class Sequential {
     const { D, V } = this;
     const spec = { D, units: this.units, acts: acts.map((a) => (a === 'hardSigmoid' ? 1 : 0)), V, seqOut: this.sequenceOutput, stateRows: this.batchSize ?? 1 };
     // Sizes first: a model that could never fit in memory is refused before the (slow) initialisers.
-    requireBytes(c, `the scratch of LSTM(${this.units.join(', ')}) for ${this.T ?? 1} steps`, ModelArena.scratchBytes(spec, this.T ?? 1));
+    requireBytes(c, `LSTM(${this.units.join(', ')}) -> Dense(${V})'s weights, optimizer state${this.stateful ? `, states of ${this.batchSize} rows` : ''} and scratch for ${this.T ?? 1} steps`,
+      ModelArena.baseBytes(spec) + ModelArena.scratchBytes(spec, this.T ?? 1));
     let init: Float32Array[];
     if (restore) init = restore.weights; // checked by loadModel against paramShapes
     else {

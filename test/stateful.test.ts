@@ -5,7 +5,7 @@
 // truncates backpropagation at the batch boundary).
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { dense, lstm, sequential, sgd, ConfigError, ShapeError, ValueError } from '../src/index.js';
+import { createRng, dense, lstm, sequential, sgd, ConfigError, ShapeError, ValueError } from '../src/index.js';
 import { expectClose, Prng } from './helpers/compare.js';
 import { useTfjsCpuAndWasm } from './helpers/twin.js';
 
@@ -175,6 +175,18 @@ describe('stateful: bad input is refused and changes nothing', () => {
     expect(() => lstm({ units: 4, batchInputShape: [0, T, D] })).toThrow(/batchInputShape\[0\]/);
     expect(() => sequential({ layers: [lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [B, T, D] }), lstm({ units: 3 }), dense({ units: V })] })).toThrow(/every lstm/);
     expect(() => sequential({ layers: [lstm({ units: 4, batchInputShape: [B, T, D] }), lstm({ units: 3 }), dense({ units: V })] })).toThrow(/returnSequences: true/);
+  });
+
+  it('a model whose weights and states could never fit in memory is refused up front, before the slow initialisers', () => {
+    // the generator is untouched: refused before any initialiser drew from it (an orthogonal
+    // init of 4096 units alone takes minutes)
+    const rng = createRng(1, 'numpy');
+    const before = JSON.stringify(rng.getState());
+    expect(() => sequential({ rng, layers: [lstm({ units: 4096, stateful: true, batchInputShape: [65536, 1, 1] }), dense({ units: 2 })] }))
+      .toThrow(/states of 65536 rows and scratch for 1 steps would need \d+ bytes of WebAssembly memory; the limit is 2147483648 bytes/);
+    expect(() => sequential({ rng, layers: [lstm({ units: 4096, returnSequences: true, inputShape: [5, 1] }), lstm({ units: 4096, returnSequences: true }), lstm({ units: 4096 }), dense({ units: 2 })] }))
+      .toThrow(ValueError);
+    expect(JSON.stringify(rng.getState())).toBe(before);
   });
 
   it('fit: shuffle must be false, the batch size and sample count must fit the states, no validation', async () => {
