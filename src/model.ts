@@ -324,6 +324,18 @@ export class Sequential {
     return this.arena;
   }
 
+  /**
+   * @internal The live arena for evaluate/predict: allowed while fit runs (they read the weights of
+   * the last finished batch), except on a stateful model, where they would move the states fit
+   * continues.
+   */
+  liveForRead(caller: string): ModelArena {
+    if (this.busy && this.stateful) {
+      throw new StateError(`${caller}: the stateful model is busy in ${this.busy}, and this call would move the LSTM states it continues; wait for it to finish`);
+    }
+    return this.live(caller);
+  }
+
   /** @internal Refuses calls that would change the model while fit runs. */
   idle(caller: string): ModelArena {
     if (this.busy) throw new StateError(`${caller}: the model is busy in ${this.busy}; wait for it to finish`);
@@ -491,7 +503,7 @@ export class Sequential {
     checkKeys(c, args, ['batchSize', 'verbose', 'lengths', 'padding']);
     this.checkBatchSize(c, args.batchSize);
     if (args.verbose !== undefined) enumOption(c, 'verbose', String(args.verbose), ['0', '1']);
-    const a = this.live(c);
+    const a = this.liveForRead(c);
     if (!this.compiled) throw new StateError(`${c}: call compile() first`);
     const block = this.loadData(c, x, y, { lengths: args.lengths, padding: args.padding });
     try {
@@ -547,7 +559,7 @@ export class Sequential {
     const c = 'predict()';
     checkKeys(c, args, ['batchSize', 'lengths', 'padding']);
     this.checkBatchSize(c, args.batchSize);
-    const a = this.live(c);
+    const a = this.liveForRead(c);
     const block = this.loadData(c, x, undefined, { lengths: args.lengths, padding: args.padding }, false);
     let out = 0;
     try {

@@ -322,3 +322,36 @@ describe('save / loadModel keep a stateful model where it stands', () => {
     for (const m of [straight, first, again, resumed, reset, cold]) m.dispose();
   });
 });
+
+describe('stateful models while fit runs', () => {
+  it('predict, evaluate and predictStep are StateErrors (they would move the states fit continues); getWeights and save are fine', async () => {
+    const { StateError } = await import('../src/index.js');
+    const N = 4 * B;
+    const rng = new Prng(3);
+    const x = { shape: [N, T, D], data: randomX(rng, N, T) };
+    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+    const m = statefulModel(5);
+    m.compile({ loss: 'categoricalCrossentropy' });
+    const twin = statefulModel(5);
+    twin.compile({ loss: 'categoricalCrossentropy' });
+    const seen: string[] = [];
+    await m.fit(x, y, { epochs: 2, shuffle: false, verbose: 0, callbacks: { onBatchEnd: () => {
+      for (const [name, call] of [['predict', () => m.predict(x)], ['evaluate', () => m.evaluate(x, y)], ['predictStep', () => m.predictStep([[0, 0], [0, 0]])]] as const) {
+        try {
+          call();
+          seen.push(`${name}: allowed`);
+        } catch (e) {
+          seen.push(`${name}: ${(e as Error).constructor.name} ${/would move the LSTM states|busy/.test((e as Error).message)}`);
+        }
+      }
+      m.getWeights();
+      m.save();
+    } } });
+    expect(new Set(seen)).toEqual(new Set(['predict: StateError true', 'evaluate: StateError true', 'predictStep: StateError true']));
+    await twin.fit(x, y, { epochs: 2, shuffle: false, verbose: 0 });
+    m.getWeights().forEach((w, i) => expect(Array.from(w.data)).toEqual(Array.from(twin.getWeights()[i].data)));
+    expect(Array.from(m.predict(x).data)).toEqual(Array.from(twin.predict(x).data));
+    m.dispose();
+    twin.dispose();
+  });
+});
