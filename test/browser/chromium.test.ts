@@ -22,7 +22,7 @@ interface Summary {
   onEpoch?: Array<{ epoch: number; loss: number; rate: number }>; aborted?: boolean; isHistory?: boolean;
 }
 interface Experiment {
-  CONFIGS: Array<{ name: string; preset: string; seed: number; units: number; epochs: number; batchSize: number }>;
+  CONFIGS: Array<{ name: string; preset: string; seed: number; units: number | number[]; epochs: number; batchSize: number }>;
   inThread(l: Lib, cfg: Experiment['CONFIGS'][number]): Promise<Summary>;
   inWorker(l: Lib, cfg: Experiment['CONFIGS'][number], url?: string): Promise<Summary>;
 }
@@ -84,7 +84,14 @@ describeChromium('Chromium end to end', () => {
         expect(thread.acc.every((a) => a >= 0 && a <= 1)).toBe(true);
         expect(thread.klm.sum).toBeCloseTo(1, 5);
         expect(thread.klm.p).toBeGreaterThan(0);
-        expect(thread.shapes).toEqual([`lstm/kernel[1,${4 * cfg.units}]`, `lstm/recurrent_kernel[${cfg.units},${4 * cfg.units}]`, `lstm/bias[${4 * cfg.units}]`, `dense/kernel[${cfg.units},26]`, 'dense/bias[26]']);
+        const units = [cfg.units].flat();
+        expect(thread.shapes).toEqual([
+          ...units.flatMap((H, l) => {
+            const n = l === 0 ? 'lstm' : `lstm_${l}`;
+            return [`${n}/kernel[${l === 0 ? 1 : units[l - 1]},${4 * H}]`, `${n}/recurrent_kernel[${H},${4 * H}]`, `${n}/bias[${4 * H}]`];
+          }),
+          `dense/kernel[${units[units.length - 1]},26]`, 'dense/bias[26]',
+        ]);
         // The worker streamed one onEpoch per epoch, in order, with a rate, and returned a History.
         expect(worker.onEpoch!.map((e) => e.epoch)).toEqual([...Array(cfg.epochs).keys()]);
         expect(worker.onEpoch!.every((e) => e.rate > 0)).toBe(true);
