@@ -23,7 +23,7 @@
 //  - tfjs's RMSprop (momentum 0, not centered): theta -= lr*g/sqrt(ms + eps), Keras 3's form.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { adam, dense, fromTfjsLayers, lstm, rmsprop, sequential, sgd, timeDistributed, toTfjsLayers, ShapeError, type Optimizer } from '../src/index.js';
+import { adam, dense, fromTfjsLayers, lstm, masking, rmsprop, sequential, sgd, timeDistributed, toTfjsLayers, ShapeError, type Optimizer } from '../src/index.js';
 import { expectClose, Prng } from './helpers/compare.js';
 import { useTfjsCpuAndWasm } from './helpers/twin.js';
 import {
@@ -605,6 +605,49 @@ describe('8. exchange with tfjs: stacked, sequence-output and stateful models bo
       t.dispose();
       ours.dispose();
       back.dispose();
+    });
+  }
+});
+
+describe('9. masking in front of a stack (pre- and post-padded samples) vs tfjs', () => {
+  // Keras/tfjs: the first LSTM carries its state over masked steps and the mask propagates, so the
+  // second LSTM skips them too; lstm-wasm runs each sample's real steps only. Same outputs expected.
+  for (const padding of ['pre', 'post'] as const) {
+    it(`${padding}-padded: predictions and gradients of every weight`, () => {
+      const rng = new Prng(padding === 'pre' ? 51 : 52);
+      const N = 3, Tn = 5, Dn = 2, V = 3, lens = [5, 3, 1];
+      const x = new Float32Array(N * Tn * Dn);
+      lens.forEach((L, n) => {
+        for (let t = 0; t < L; t++) for (let d = 0; d < Dn; d++) x[(n * Tn + (padding === 'pre' ? Tn - L + t : t)) * Dn + d] = rng.uniform(0.1, 1);
+      });
+      const y = Float32Array.from({ length: N * V }, (_, i) => (i % V === (Math.floor(i / V) + 1) % V ? 1 : 0));
+      const ours = sequential({ seed: 6, layers: [
+        masking({ maskValue: 0, inputShape: [Tn, Dn] }),
+        lstm({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid' }), lstm({ units: 4, recurrentActivation: 'sigmoid' }),
+        dense({ units: V, activation: 'softmax' }),
+      ] });
+      ours.compile({ loss: 'categoricalCrossentropy' });
+      const t = tf.sequential();
+      t.add(tf.layers.masking({ maskValue: 0, inputShape: [Tn, Dn] }));
+      [5, 4].forEach((units, l) => t.add(tf.layers.lstm({
+        units, recurrentActivation: 'sigmoid', activation: 'tanh', useBias: true, unitForgetBias: true, returnSequences: l === 0,
+        kernelInitializer: 'zeros', recurrentInitializer: 'zeros',
+      })));
+      t.add(tf.layers.dense({ units: V, activation: 'softmax', kernelInitializer: 'zeros' }));
+      t.setWeights(ours.getWeights().map((w) => tf.tensor(w.data, w.shape)));
+      const ref = tf.tidy(() => {
+        const xT = tf.tensor3d(x, [N, Tn, Dn]);
+        const out = (t.predict(xT) as tf.Tensor).dataSync() as Float32Array;
+        const { grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [N, V]), t.apply(xT, { training: true }) as tf.Tensor)) as tf.Scalar,
+          t.trainableWeights.map((w) => w.read() as tf.Variable));
+        return { out, grads: t.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array) };
+      });
+      const xt = { shape: [N, Tn, Dn], data: x };
+      expectClose(`${padding}: predict vs tfjs`, ours.predict(xt).data, ref.out, OUT_TOL);
+      ours.computeGradients(xt, { shape: [N, V], data: y }).grads
+        .forEach((g, k) => expectClose(`${padding}: d loss/d ${g.name}`, g.data, ref.grads[k], GRAD_TOL, g.shape));
+      ours.dispose();
+      t.dispose();
     });
   }
 });
