@@ -138,3 +138,17 @@ describe('examples/textgen.mjs', () => {
     expect(results(b.stdout)).toEqual(results(a.stdout));
   });
 });
+
+describe('examples/run.mjs (what `npm run example` runs after its build)', () => {
+  it('runs an example by name with its arguments, lists them without one, and refuses an unknown one', async () => {
+    const ok = await runExample('run.mjs', ['alphabet', 'one-char', '--quick']);
+    expect(ok.code, show('run.mjs alphabet one-char --quick', ok)).toBe(0);
+    expect(ok.stdout).toMatch(/^one-char: Model Accuracy: \d+\.\d\d% \(tutorial: 84\.00%\)/m);
+    const list = await runExample('run.mjs', []);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toMatch(/Examples: airline, alphabet, textgen/);
+    const bad = await runExample('run.mjs', ['nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no example 'nope'\. Examples: airline, alphabet, textgen/);
+  });
+});
