@@ -532,6 +532,17 @@ describe("6. 'simd' and 'scalar' kernels agree on stacked and sequence-output gr
   }
 });
 
+/** A hand-built tfjs model's outputs and its gradients of Keras 2's clipped categorical cross-entropy, in trainable-weight order. */
+function cceOutputsAndGrads(t: tf.Sequential, x: Float32Array, shape: [number, number, number], y: Float32Array, V: number) {
+  return tf.tidy(() => {
+    const xT = tf.tensor3d(x, shape);
+    const out = (t.predict(xT) as tf.Tensor).dataSync() as Float32Array;
+    const { grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [shape[0], V]), t.apply(xT, { training: true }) as tf.Tensor)) as tf.Scalar,
+      t.trainableWeights.map((w) => w.read() as tf.Variable));
+    return { out, grads: t.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array) };
+  });
+}
+
 describe('7. each LSTM keeps its own gate activation (Keras allows them to differ)', () => {
   it('[lstm(rs, sigmoid) 5 -> lstm(hardSigmoid) 6 -> dense softmax]: predictions and gradients vs a tfjs twin with the same mix', () => {
     const rng = new Prng(31);
@@ -551,13 +562,7 @@ describe('7. each LSTM keeps its own gate activation (Keras allows them to diffe
     t.setWeights(ours.getWeights().map((w) => tf.tensor(w.data, w.shape)));
     const x = Float32Array.from({ length: N * T * D }, () => rng.uniform(-1, 1));
     const y = Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0));
-    const ref = tf.tidy(() => {
-      const xT = tf.tensor3d(x, [N, T, D]);
-      const out = (t.predict(xT) as tf.Tensor).dataSync() as Float32Array;
-      const { grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [N, V]), t.apply(xT, { training: true }) as tf.Tensor)) as tf.Scalar,
-        t.trainableWeights.map((w) => w.read() as tf.Variable));
-      return { out, grads: t.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array) };
-    });
+    const ref = cceOutputsAndGrads(t, x, [N, T, D], y, V);
     expectClose('mixed gates: predict vs tfjs', ours.predict({ shape: [N, T, D], data: x }).data, ref.out, OUT_TOL);
     ours.computeGradients({ shape: [N, T, D], data: x }, { shape: [N, V], data: y }).grads
       .forEach((g, k) => expectClose(`mixed gates: d loss/d ${g.name}`, g.data, ref.grads[k], GRAD_TOL, g.shape));
@@ -635,13 +640,7 @@ describe('9. masking in front of a stack (pre- and post-padded samples) vs tfjs'
       })));
       t.add(tf.layers.dense({ units: V, activation: 'softmax', kernelInitializer: 'zeros' }));
       t.setWeights(ours.getWeights().map((w) => tf.tensor(w.data, w.shape)));
-      const ref = tf.tidy(() => {
-        const xT = tf.tensor3d(x, [N, Tn, Dn]);
-        const out = (t.predict(xT) as tf.Tensor).dataSync() as Float32Array;
-        const { grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [N, V]), t.apply(xT, { training: true }) as tf.Tensor)) as tf.Scalar,
-          t.trainableWeights.map((w) => w.read() as tf.Variable));
-        return { out, grads: t.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array) };
-      });
+      const ref = cceOutputsAndGrads(t, x, [N, Tn, Dn], y, V);
       const xt = { shape: [N, Tn, Dn], data: x };
       expectClose(`${padding}: predict vs tfjs`, ours.predict(xt).data, ref.out, OUT_TOL);
       ours.computeGradients(xt, { shape: [N, V], data: y }).grads
