@@ -1,7 +1,7 @@
 // The only file that touches WebAssembly: the embedded binary, one asynchronous instantiation,
 // a small allocator over linear memory, and typed-array views that survive memory growth.
 import { instantiate } from '@assemblyscript/loader';
-import { WASM_BASE64 } from './generated/wasm-binary.js';
+import { WASM_GZIP_BASE64 } from './generated/wasm-binary.js';
 import { StateError, ValueError } from './errors.js';
 
 /** The raw exports of the kernel module (see assembly/index.ts). Pointers are byte offsets. */
@@ -39,6 +39,24 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
+// The web platform's gzip decoder (Node >= 18, every browser with WebAssembly SIMD), typed
+// structurally so the .d.ts needs no DOM lib.
+interface Gunzip { readable: unknown; writable: unknown }
+type StreamGlobals = {
+  DecompressionStream?: new (format: 'gzip') => Gunzip;
+  Blob: new (parts: Uint8Array[]) => { stream(): { pipeThrough(t: Gunzip): unknown } };
+  Response: new (body: unknown) => { arrayBuffer(): Promise<ArrayBuffer> };
+};
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const g = globalThis as unknown as StreamGlobals;
+  if (typeof g.DecompressionStream !== 'function') {
+    throw new StateError('ready(): this host lacks DecompressionStream (gzip), which lstm-wasm uses to unpack its kernels');
+  }
+  const stream = new g.Blob([bytes]).stream().pipeThrough(new g.DecompressionStream('gzip'));
+  return new Uint8Array(await new g.Response(stream).arrayBuffer());
+}
+
 /**
  * Instantiates the WASM kernels once, asynchronously. Idempotent: later calls return the same
  * promise. Every other entry point that computes needs it to have resolved.
@@ -54,7 +72,7 @@ export function ready(): Promise<void> {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw new StateError('ready(): this host lacks WebAssembly SIMD (128-bit), which lstm-wasm needs');
     }
-    const result = await instantiate<Record<string, unknown>>(decodeBase64(WASM_BASE64), {
+    const result = await instantiate<Record<string, unknown>>(await gunzip(decodeBase64(WASM_GZIP_BASE64)), {
       env: {
         abort(_msg: number, _file: number, line: number, col: number) {
           throw new StateError(`wasm kernel aborted at ${line}:${col}`);
