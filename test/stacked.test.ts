@@ -650,3 +650,30 @@ describe('9. masking in front of a stack (pre- and post-padded samples) vs tfjs'
     });
   }
 });
+
+describe('10. clipnorm on a stack clips each of its weight tensors on its own (Keras 2)', () => {
+  it('one sgd step with clipnorm equals θ − lr·g·c/max(‖g‖, c) per tensor, from computeGradients', async () => {
+    const rng = new Prng(61);
+    const N = 4, Tn = 3, Dn = 2, V = 3, c = 0.01, lr = 0.5; // gradient norms here: 0.0038 .. 0.21
+    const x = { shape: [N, Tn, Dn], data: Float32Array.from({ length: N * Tn * Dn }, () => rng.uniform(-1, 1)) };
+    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0)) };
+    const build = () => {
+      const m = sequential({ seed: 9, layers: [lstm({ units: 4, returnSequences: true, inputShape: [Tn, Dn] }), lstm({ units: 5 }), dense({ units: V, activation: 'softmax' })] });
+      m.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ learningRate: lr, clipnorm: c }) });
+      return m;
+    };
+    const m = build();
+    const before = m.getWeights();
+    const { grads } = m.computeGradients(x, y);
+    const norms = grads.map((g) => Math.sqrt(g.data.reduce((a, v) => a + v * v, 0)));
+    expect(norms.filter((n) => n > c).length, 'most tensors get clipped').toBeGreaterThanOrEqual(6);
+    expect(norms.some((n) => n < c), 'and at least one does not').toBe(true);
+    await m.fit(x, y, { epochs: 1, batchSize: N, shuffle: false, verbose: 0 });
+    m.getWeights().forEach((w, k) => {
+      const scale = c / Math.max(norms[k], c);
+      const want = before[k].data.map((v, i) => v - lr * grads[k].data[i] * scale);
+      expectClose(`clipnorm step: ${w.name}`, w.data, want, { atol: 2e-7, rtol: 1e-5 });
+    });
+    m.dispose();
+  });
+});
