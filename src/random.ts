@@ -655,9 +655,17 @@ function jacobiOrthogonalise(vecs: Float64Array[]): void {
       for (let q = p + 1; q < k; q++) {
         const x = vecs[p];
         const y = vecs[q];
-        const alpha = dot(x, x);
-        const beta = dot(y, y);
-        const gamma = dot(x, y);
+        // x·x, y·y and x·y in one pass, each summed in index order (the same bits as three dots)
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let m = 0; m < n; m++) {
+          const xm = x[m];
+          const ym = y[m];
+          alpha += xm * xm;
+          beta += ym * ym;
+          gamma += xm * ym;
+        }
         if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
