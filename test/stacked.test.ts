@@ -677,3 +677,19 @@ describe('10. clipnorm on a stack clips each of its weight tensors on its own (K
     m.dispose();
   });
 });
+
+describe('11. a sequence-output model with validationSplit', () => {
+  it("val_loss is evaluate() on the held-out tail after the epoch (targets [N, T, V] split per sample)", async () => {
+    const rng = new Prng(71);
+    const N = 6, Tn = 4, Dn = 2, V = 3;
+    const xs = Float32Array.from({ length: N * Tn * Dn }, () => rng.uniform(-1, 1));
+    const ys = Float32Array.from({ length: N * Tn * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0));
+    const m = sequential({ seed: 2, layers: [lstm({ units: 5, returnSequences: true, inputShape: [Tn, Dn] }), dense({ units: V, activation: 'softmax' })] });
+    m.compile({ loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const h = await m.fit({ shape: [N, Tn, Dn], data: xs }, { shape: [N, Tn, V], data: ys }, { epochs: 1, batchSize: 2, validationSplit: 0.5, verbose: 0 });
+    const tail = m.evaluate({ shape: [3, Tn, Dn], data: xs.subarray(3 * Tn * Dn) }, { shape: [3, Tn, V], data: ys.subarray(3 * Tn * V) });
+    expect(h.history.val_loss[0]).toBe(tail[0]);
+    expect(h.history.val_acc[0]).toBe(tail[1]);
+    m.dispose();
+  });
+});

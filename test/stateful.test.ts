@@ -5,7 +5,7 @@
 // truncates backpropagation at the batch boundary).
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRng, dense, lstm, sequential, sgd, ConfigError, ShapeError, ValueError } from '../src/index.js';
+import { adam, createRng, dense, lstm, sequential, sgd, ConfigError, ShapeError, ValueError } from '../src/index.js';
 import { expectClose, Prng } from './helpers/compare.js';
 import { useTfjsCpuAndWasm } from './helpers/twin.js';
 
@@ -353,5 +353,21 @@ describe('stateful models while fit runs', () => {
     expect(Array.from(m.predict(x).data)).toEqual(Array.from(twin.predict(x).data));
     m.dispose();
     twin.dispose();
+  });
+});
+
+describe('a stateful model that diverges', () => {
+  it('fit rejects naming the batch, and weights, optimizer state and LSTM states stay finite', async () => {
+    const rng = new Prng(29);
+    const N = 4 * B;
+    const x = { shape: [N, T, D], data: randomX(rng, N, T) };
+    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+    const m = statefulModel(4, [4, 3]);
+    m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ learningRate: 1e38 }) }); // as test/robustness/divergence
+    await expect(m.fit(x, y, { epochs: 2, shuffle: false, verbose: 0 })).rejects.toThrow(/fit\(\): .* in epoch 1, batch \d+ \(terminateOnNaN\)/);
+    expect(m.getWeights().every((w) => w.data.every(Number.isFinite))).toBe(true);
+    expect(Array.from(m.arena!.states()).every(Number.isFinite)).toBe(true);
+    expect(Array.from(m.predict(x).data).every(Number.isFinite)).toBe(true);
+    m.dispose();
   });
 });
