@@ -7,7 +7,8 @@
 import { ConfigError, LstmWasmError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
 import { ready } from './wasm.js';
-import { sequential, type CompileArgs, type NamedTensor, type SequentialArgs } from './model.js';
+import { sequential, type CompileArgs, type NamedTensor, type Sequential, type SequentialArgs } from './model.js';
+import { decodeModel, loadModel, type ModelSource, type SavedModel } from './io.js';
 import * as layerFactories from './layers.js';
 import { adam, sgd, rmsprop, type Optimizer, type Layer } from './layers.js';
 import { History, earlyStopping, type EarlyStoppingArgs, type Logs } from './callbacks.js';
@@ -58,12 +59,23 @@ export interface TrainInWorkerArgs {
    * state and, when training ends, set to the worker's final state, so the stream continues
    * exactly as after an in-thread `fit`.
    */
-  model: SequentialArgs;
-  /** The arguments of `compile(...)`; `optimizer: adam({...})` (or sgd, rmsprop) crosses as plain data. */
-  compile: CompileArgs;
+  model?: SequentialArgs;
+  /**
+   * Instead of `model`: a checkpoint to continue, `model.save()` output or `encodeModel` bytes
+   * (copied to the worker). Its weights, optimizer state, generator, sample order and compile
+   * settings come along, so `fit: { epochs, initialEpoch }` continues exactly as an in-thread fit
+   * of the loaded model would.
+   */
+  from?: ModelSource;
+  /**
+   * The arguments of `compile(...)`; `optimizer: adam({...})` (or sgd, rmsprop) crosses as plain
+   * data. Required with `model`; with `from`, optional (given, it recompiles: the optimizer state
+   * starts afresh, as `compile()` does).
+   */
+  compile?: CompileArgs;
   /** Inputs [samples, steps, features]: a `{shape, data}` tensor or nested arrays (copied to the worker). */
   x: InputData;
-  /** Targets [samples, classes]. */
+  /** Targets: [samples, units] (or [samples, steps, units] for a sequence output; labels for the sparse loss). */
   y: TargetData;
   /** `fit` options without `callbacks` and `signal`, checked by `fit` in the worker; `verbose` defaults to 0 here. */
   fit?: WorkerFitArgs;
@@ -98,6 +110,11 @@ export interface TrainInWorkerResult {
   weights: NamedTensor[];
   /** True when `signal` stopped training before the last epoch. */
   aborted: boolean;
+  /**
+   * The trained model as `model.save()` gives it (weights, optimizer state, generator, sample
+   * order, a stateful model's states): `loadModel(saved)` continues exactly where the worker stopped.
+   */
+  saved: SavedModel;
   /** Wall time of `fit` inside the worker, in seconds. */
   seconds: number;
 }
@@ -107,8 +124,9 @@ export interface TrainInWorkerResult {
 const TAG = 'lstm-wasm/worker/1'; // every message carries it; anything else is ignored
 
 interface Job {
-  model: Omit<SequentialArgs, 'rng'> & { rng?: RngKind | { state: RngState } };
-  compile: CompileArgs;
+  model: (Omit<SequentialArgs, 'rng'> & { rng?: RngKind | { state: RngState } }) | null;
+  from: SavedModel | null;
+  compile: CompileArgs | null;
   x: InputData;
   y: TargetData;
   fit: WorkerFitArgs;
@@ -127,6 +145,7 @@ type FromWorker =
       aborted: boolean;
       seconds: number;
       rngState: RngState | null;
+      saved: SavedModel;
     }
   | { tag: typeof TAG; type: 'error'; name: string; message: string };
 
@@ -134,7 +153,7 @@ const ERRORS: Record<string, new (m: string) => Error> = { LstmWasmError, ShapeE
 
 const LAYER_FACTORIES = ['lstm', 'dense', 'masking'];
 
-const TRAIN_KEYS = ['model', 'compile', 'x', 'y', 'fit', 'onEpoch', 'signal', 'workerUrl'] as const;
+const TRAIN_KEYS = ['model', 'from', 'compile', 'x', 'y', 'fit', 'onEpoch', 'signal', 'workerUrl'] as const;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -252,10 +271,11 @@ export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerRes
   try {
     if (args === null || typeof args !== 'object') throw new ConfigError(`${c}: options with model, compile, x and y are required, received ${describe(args)}`);
     checkKeys(c, args, TRAIN_KEYS);
-    for (const k of ['model', 'compile', 'x', 'y'] as const) {
+    if ((args.model === undefined) === (args.from === undefined)) throw new ConfigError(`${c}: give either 'model' (a new model) or 'from' (a checkpoint to continue)`);
+    for (const k of [...(args.model === undefined ? [] : ['compile'] as const), 'x', 'y'] as const) {
       if (args[k] === undefined) throw new ConfigError(`${c}: '${k}' is required`);
     }
-    if (args.model === null || typeof args.model !== 'object') throw new ConfigError(`${c}: model must be the options of sequential(), received ${describe(args.model)}`);
+    if (args.model !== undefined && (args.model === null || typeof args.model !== 'object')) throw new ConfigError(`${c}: model must be the options of sequential(), received ${describe(args.model)}`);
     const fit = args.fit ?? {};
     if (fit === null || typeof fit !== 'object') throw new ConfigError(`${c}: fit must be an object of fit() options, received ${describe(fit)}`);
     if ('callbacks' in fit) throw new ConfigError(`${c}: fit.callbacks cannot cross to a worker; use onEpoch`);
@@ -268,15 +288,21 @@ export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerRes
     if (args.workerUrl !== undefined && typeof args.workerUrl !== 'string' && !(args.workerUrl instanceof URL)) {
       throw new ConfigError(`${c}: workerUrl must be a string or URL, received ${describe(args.workerUrl)}`);
     }
-    const { rng, ...rest } = args.model;
-    let wireRng: Job['model']['rng'];
-    if (rng === undefined || typeof rng === 'string') wireRng = rng;
-    else if (typeof rng === 'object' && rng !== null && typeof rng.getState === 'function') {
-      if (rest.seed !== undefined) throw new ConfigError(`sequential(): give either seed or an rng object, not both (the rng is already seeded)`);
-      rngObject = rng;
-      wireRng = { state: rng.getState() };
-    } else throw new ConfigError(`${c}: model.rng must be 'seedrandom', 'numpy' or a generator, received ${describe(rng)}`);
-    job = { model: { ...rest, rng: wireRng }, compile: args.compile, x: args.x, y: args.y, fit };
+    let wireModel: Job['model'] = null;
+    if (args.model !== undefined) {
+      const { rng, ...rest } = args.model;
+      let wireRng: NonNullable<Job['model']>['rng'];
+      if (rng === undefined || typeof rng === 'string') wireRng = rng;
+      else if (typeof rng === 'object' && rng !== null && typeof rng.getState === 'function') {
+        if (rest.seed !== undefined) throw new ConfigError(`sequential(): give either seed or an rng object, not both (the rng is already seeded)`);
+        rngObject = rng;
+        wireRng = { state: rng.getState() };
+      } else throw new ConfigError(`${c}: model.rng must be 'seedrandom', 'numpy' or a generator, received ${describe(rng)}`);
+      wireModel = { ...rest, rng: wireRng };
+    }
+    // A checkpoint crosses as save()'s { json, weights }; bytes are decoded (and checked) here.
+    const from = args.from === undefined ? null : ArrayBuffer.isView(args.from) || args.from instanceof ArrayBuffer ? decodeModel(args.from, c) : (args.from as SavedModel);
+    job = { model: wireModel, from, compile: args.compile ?? null, x: args.x, y: args.y, fit };
   } catch (e) {
     return Promise.reject(e);
   }
@@ -319,7 +345,7 @@ export function trainInWorker(args: TrainInWorkerArgs): Promise<TrainInWorkerRes
               history.record(ep, logs);
             });
             if (rngObject && m.rngState) rngObject.setState(m.rngState);
-            finish(null, { history, weights: m.weights, aborted: m.aborted, seconds: m.seconds });
+            finish(null, { history, weights: m.weights, aborted: m.aborted, seconds: m.seconds, saved: m.saved });
           } else if (m.type === 'error') {
             const E = ERRORS[m.name] ?? Error;
             const err = new E(m.message);
@@ -411,20 +437,27 @@ function rebuildLayer(l: unknown): unknown {
 
 async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, transfer?: ArrayBuffer[]) => void): Promise<void> {
   await ready();
-  const { rng: wireRng, layers, ...rest } = job.model;
-  let rng: SequentialArgs['rng'];
-  if (wireRng !== undefined && typeof wireRng === 'object') {
-    const r = createRng(0, wireRng.state.kind);
-    r.setState(wireRng.state);
-    rng = r;
-  } else rng = wireRng;
-  const model = sequential({ ...rest, ...(rng === undefined ? {} : { rng }), layers: (Array.isArray(layers) ? layers.map(rebuildLayer) : layers) as Layer[] });
+  const wireRng = job.model?.rng;
+  let model: Sequential;
+  if (job.from) model = loadModel(job.from);
+  else {
+    const { rng: _, layers, ...rest } = job.model!;
+    let rng: SequentialArgs['rng'];
+    if (wireRng !== undefined && typeof wireRng === 'object') {
+      const r = createRng(0, wireRng.state.kind);
+      r.setState(wireRng.state);
+      rng = r;
+    } else rng = wireRng;
+    model = sequential({ ...rest, ...(rng === undefined ? {} : { rng }), layers: (Array.isArray(layers) ? layers.map(rebuildLayer) : layers) as Layer[] });
+  }
   try {
-    const opt = job.compile?.optimizer;
-    const factories = { Adam: adam, SGD: sgd, RMSprop: rmsprop } as Record<string, ((a: never) => Optimizer) | undefined>;
-    const make = opt !== null && typeof opt === 'object' ? factories[(opt as Optimizer).className] : undefined;
-    const optimizer = make ? make({ ...(opt as Optimizer).config } as never) : opt;
-    model.compile({ ...job.compile, ...(optimizer === undefined ? {} : { optimizer }) });
+    if (job.compile) {
+      const opt = job.compile.optimizer;
+      const factories = { Adam: adam, SGD: sgd, RMSprop: rmsprop } as Record<string, ((a: never) => Optimizer) | undefined>;
+      const make = opt !== null && typeof opt === 'object' ? factories[(opt as Optimizer).className] : undefined;
+      const optimizer = make ? make({ ...(opt as Optimizer).config } as never) : opt;
+      model.compile({ ...job.compile, ...(optimizer === undefined ? {} : { optimizer }) });
+    }
     // Training samples per epoch, for the rate: Keras keeps the first int(N·(1 - split)) for training.
     const split = (job.fit as { validationSplit?: unknown }).validationSplit;
     const samples = Math.floor(samplesOf(job.x) * (1 - (typeof split === 'number' ? split : 0)));
@@ -448,6 +481,7 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
     const seconds = (now() - start) / 1000;
     const planned = (job.fit.epochs ?? 1) - (job.fit.initialEpoch ?? 0);
     const weights = model.getWeights();
+    const saved = model.save();
     post(
       {
         tag: TAG,
@@ -457,8 +491,9 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
         aborted: signal.aborted && history.epoch.length < planned, // not an early stop
         seconds,
         rngState: typeof wireRng === 'object' ? model.rng.getState() : null,
+        saved,
       },
-      weights.map((w) => w.data.buffer as ArrayBuffer),
+      [...weights.map((w) => w.data.buffer as ArrayBuffer), saved.weights],
     );
   } finally {
     model.dispose();

@@ -371,3 +371,35 @@ describe('a stateful model that diverges', () => {
     m.dispose();
   });
 });
+
+describe('trainInWorker continues a checkpoint (from) and hands back one (saved)', () => {
+  it('the same bits as continuing in this thread, and loadModel(saved) continues as the in-thread model does', async () => {
+    const L = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
+    await L.ready();
+    const rng = new Prng(37);
+    const N = 6;
+    const X = { shape: [N, T, D], data: randomX(rng, N, T) };
+    const Y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0)) };
+    const m = L.sequential({ seed: 4, layers: [L.lstm({ units: 5, returnSequences: true, inputShape: [T, D] }), L.lstm({ units: 4 }), L.dense({ units: V, activation: 'softmax' })] });
+    m.compile({ loss: 'categoricalCrossentropy', optimizer: L.adam({ learningRate: 0.01 }), metrics: ['accuracy'] });
+    await m.fit(X, Y, { epochs: 2, batchSize: 2, verbose: 0 });
+    const checkpoint = m.save();
+    const bytes = L.encodeModel(checkpoint);
+    await m.fit(X, Y, { epochs: 4, initialEpoch: 2, batchSize: 2, verbose: 0 });
+    for (const from of [checkpoint, bytes]) {
+      const r = await L.trainInWorker({ from, x: X, y: Y, fit: { epochs: 4, initialEpoch: 2, batchSize: 2 } });
+      r.weights.forEach((w, k) => expect(Array.from(w.data), w.name).toEqual(Array.from(m.getWeights()[k].data)));
+      const back = L.loadModel(r.saved);
+      const twin = L.loadModel(m.save());
+      await back.fit(X, Y, { epochs: 5, initialEpoch: 4, batchSize: 2, verbose: 0 });
+      await twin.fit(X, Y, { epochs: 5, initialEpoch: 4, batchSize: 2, verbose: 0 });
+      back.getWeights().forEach((w, k) => expect(Array.from(w.data), `after one more epoch: ${w.name}`).toEqual(Array.from(twin.getWeights()[k].data)));
+      back.dispose();
+      twin.dispose();
+    }
+    await expect(L.trainInWorker({ from: checkpoint, model: { layers: [] }, x: X, y: Y } as never)).rejects.toThrow(/give either 'model' \(a new model\) or 'from'/);
+    await expect(L.trainInWorker({ x: X, y: Y } as never)).rejects.toThrow(/give either 'model' \(a new model\) or 'from'/);
+    await expect(L.trainInWorker({ from: new Uint8Array([1, 2, 3]), x: X, y: Y })).rejects.toThrow(L.ValueError);
+    m.dispose();
+  });
+});

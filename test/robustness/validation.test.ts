@@ -114,7 +114,7 @@ describe('data utilities', () => {
     ["alphabetDataset(): alphabet 'AB'", () => alphabetDataset({ alphabet: 'AB' }), ValueError, ['alphabet must have at least 3 letters', 'got 2']],
     ["alphabetDataset(): rng 'mt'", () => alphabetDataset({ rng: 'mt' as never }), ConfigError, ["unknown rng kind 'mt'", "'numpy', 'seedrandom'"]],
     ['trainInWorker(): null', () => trainInWorker(null as never), ConfigError, ['options with model, compile, x and y are required', 'received null']],
-    ['trainInWorker(): typo compiled', () => trainInWorker({ model: {}, compiled: {}, x: [], y: [] } as never), ConfigError, ["unknown option 'compiled'", 'known options: model, compile, x, y']],
+    ['trainInWorker(): typo compiled', () => trainInWorker({ model: {}, compiled: {}, x: [], y: [] } as never), ConfigError, ["unknown option 'compiled'", 'known options: model, from, compile, x, y']],
     ['trainInWorker(): no y', () => trainInWorker({ model: {}, compile: {}, x: [] } as never), ConfigError, ["'y' is required"]],
     ['trainInWorker(): fit.callbacks', () => trainInWorker({ model: {}, compile: {}, x: [], y: [], fit: { callbacks: [] } } as never), ConfigError, ['fit.callbacks cannot cross to a worker']],
   ];
