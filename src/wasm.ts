@@ -39,8 +39,8 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-// The web platform's gzip decoder (Node >= 18, every browser with WebAssembly SIMD), typed
-// structurally so the .d.ts needs no DOM lib.
+// The web platform's gzip decoder (Node 18+, Chrome 80+, Firefox 113+, Safari 16.4+: within the
+// bundle's build targets), typed structurally so the .d.ts needs no DOM lib.
 interface Gunzip { readable: unknown; writable: unknown }
 type StreamGlobals = {
   DecompressionStream?: new (format: 'gzip') => Gunzip;
