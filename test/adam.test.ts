@@ -6,41 +6,11 @@
 // do that). eps_hat: 1e-8 for preset keras2, 1e-7 for keras3, or adam({epsilon}).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, dense, lstm, ready, sequential } from '../src/index.js';
-import { compareClose, expectClose, Prng, randomOneHot } from './helpers/compare.js';
+import { compareClose, expectClose, KerasAdam, Prng, randomOneHot, type AdamCfg } from './helpers/compare.js';
 
 type PresetName = 'keras2' | 'keras3';
 type Kernels = 'simd' | 'scalar';
 interface Dims { N: number; T: number; D: number; H: number; V: number }
-interface AdamCfg { learningRate: number; beta1: number; beta2: number; epsilon: number }
-
-class KerasAdam {
-  t = 0;
-  m: Float64Array[];
-  v: Float64Array[];
-
-  constructor(readonly cfg: AdamCfg, sizes: number[]) {
-    this.m = sizes.map((n) => new Float64Array(n));
-    this.v = sizes.map((n) => new Float64Array(n));
-  }
-
-  /** One step in place on float64 copies of the weights. */
-  step(theta: Float64Array[], grads: ArrayLike<number>[]): void {
-    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
-    this.t += 1;
-    const lrT = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
-    theta.forEach((th, k) => {
-      const m = this.m[k];
-      const v = this.v[k];
-      const g = grads[k];
-      for (let i = 0; i < th.length; i++) {
-        m[i] = b1 * m[i] + (1 - b1) * g[i];
-        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-        th[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
-      }
-    });
-  }
-}
-
 const d: Dims = { N: 6, T: 4, D: 2, H: 5, V: 4 };
 const SIZES = [d.D * 4 * d.H, d.H * 4 * d.H, 4 * d.H, d.H * d.V, d.V];
 

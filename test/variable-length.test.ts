@@ -20,7 +20,7 @@ import {
   adam, alphabetPatterns, ConfigError, dense, divide, lstm, masking, padSequences, ready, reshape, sequential, ShapeError, toCategorical, ValueError,
   type Sequential,
 } from '../src/index.js';
-import { expectClose, Prng, randomOneHot } from './helpers/compare.js';
+import { expectClose, KerasAdam, Prng, randomOneHot } from './helpers/compare.js';
 import { padRagged, randomWeights, softmax64, twin, twinRun, weightsHash, type Act, type Weights, useTfjsCpuAndWasm } from './helpers/twin.js';
 
 type Kernels = 'simd' | 'scalar';
@@ -243,11 +243,9 @@ describe('mini-batches', () => {
       const xPad = padRagged(seqs, T, D, 'pre', MASK);
       const tw = twin({ T, D, H, V }, opts.act, weights, MASK);
       const theta = weights.map((w) => Float64Array.from(w.data));
-      const m = theta.map((t) => new Float64Array(t.length));
-      const v = theta.map((t) => new Float64Array(t.length));
+      const ref = new KerasAdam({ learningRate: lr, beta1: b1, beta2: b2, epsilon: eps }, theta.map((t) => t.length));
       const refEpochLoss: number[] = [];
       const refBatches: Array<{ size: number; loss: number }> = [];
-      let step = 0;
       for (let e = 0; e < epochs; e++) {
         let lossSum = 0;
         for (let start = 0; start < N; start += batchSize) {
@@ -258,21 +256,12 @@ describe('mini-batches', () => {
           const { loss, grads } = twinRun(tw, 'keras2', xPad.slice(start * T * D, (start + n) * T * D), [n, T, D], y.slice(start * V, (start + n) * V), V);
           lossSum += loss * n;
           refBatches.push({ size: n, loss });
-          step++;
-          const lrT = lr * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
-          theta.forEach((t, k) => {
-            for (let i = 0; i < t.length; i++) {
-              const g = grads[k][i];
-              m[k][i] = b1 * m[k][i] + (1 - b1) * g;
-              v[k][i] = b2 * v[k][i] + (1 - b2) * g * g;
-              t[i] -= lrT * m[k][i] / (Math.sqrt(v[k][i]) + eps);
-            }
-          });
+          ref.step(theta, grads);
         }
         refEpochLoss.push(lossSum / N);
       }
       tw.dispose();
-      expect(step).toBe(epochs * Math.ceil(N / batchSize));
+      expect(ref.t).toBe(epochs * Math.ceil(N / batchSize));
 
       const yt = { shape: [N, V], data: y };
       const chunked = ourModel(opts, weights);
@@ -288,7 +277,7 @@ describe('mini-batches', () => {
           // Weights moved by many steps' worth and land where the float64 Keras form says.
           const moved = w.data.reduce((mx, val, i) => Math.max(mx, Math.abs(val - weights[k].data[i])), 0);
           expect(moved, `${w.name} did not move`).toBeGreaterThan(lr);
-          expectClose(`${tag} ${w.name} after ${step} Adam steps vs float64 Adam over tfjs gradients`, w.data, theta[k], { atol: 2e-6, rtol: 2e-5 }, w.shape);
+          expectClose(`${tag} ${w.name} after ${ref.t} Adam steps vs float64 Adam over tfjs gradients`, w.data, theta[k], { atol: 2e-6, rtol: 2e-5 }, w.shape);
         });
         perBatch.getWeights().forEach((w, k) => expectClose(`${tag} ${w.name}: per-batch callbacks vs chunked run`, w.data, chunked.getWeights()[k].data, EXACT, w.shape));
         expectClose(`${tag} epoch losses vs sample-weighted mean of reference batch losses`, h1.history.loss, refEpochLoss, { atol: 1e-6, rtol: 1e-5 });

@@ -173,3 +173,39 @@ export function centralDiffs(w: Float64Array[], pick: number[][], h: number, los
     return out;
   });
 }
+
+/** Adam's settings, as adam() takes them (epsilon = Keras's ε̂). */
+export interface AdamCfg { learningRate: number; beta1: number; beta2: number; epsilon: number }
+
+/**
+ * SPEC.md's Adam in Keras's form, by hand in float64, on float64 copies of the weights:
+ *   t += 1; lr_t = lr √(1 − β2^t) / (1 − β1^t); m = β1 m + (1 − β1) g; v = β2 v + (1 − β2) g²;
+ *   θ −= lr_t m / (√v + ε̂)
+ */
+export class KerasAdam {
+  t = 0;
+  m: Float64Array[];
+  v: Float64Array[];
+
+  constructor(readonly cfg: AdamCfg, sizes: number[]) {
+    this.m = sizes.map((n) => new Float64Array(n));
+    this.v = sizes.map((n) => new Float64Array(n));
+  }
+
+  /** One step in place. */
+  step(theta: Float64Array[], grads: ArrayLike<number>[]): void {
+    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
+    this.t += 1;
+    const lrT = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    theta.forEach((th, k) => {
+      const m = this.m[k];
+      const v = this.v[k];
+      const g = grads[k];
+      for (let i = 0; i < th.length; i++) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        th[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
+      }
+    });
+  }
+}
