@@ -87,7 +87,6 @@ export interface TfjsLayersSource {
   }>;
   /** The weights: one buffer (weights.bin) or several (the manifest's shards, in order). */
   weightData: ArrayBuffer | ArrayBufferView | ArrayBuffer[];
-  [key: string]: unknown;
 }
 
 /**

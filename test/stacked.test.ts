@@ -539,7 +539,7 @@ function cceOutputsAndGrads(t: tf.Sequential, x: Float32Array, shape: [number, n
     const out = (t.predict(xT) as tf.Tensor).dataSync() as Float32Array;
     const { grads } = tf.variableGrads(() => tf.mean(tf.metrics.categoricalCrossentropy(tf.tensor2d(y, [shape[0], V]), t.apply(xT, { training: true }) as tf.Tensor)) as tf.Scalar,
       t.trainableWeights.map((w) => w.read() as tf.Variable));
-    return { out, grads: t.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array) };
+    return { out, grads: t.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name].dataSync() as Float32Array) };
   });
 }
 

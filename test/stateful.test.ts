@@ -86,7 +86,7 @@ describe('stateful: the state of sample i seeds sample i of the next batch', () 
     const x = randomX(rng, 1, 4);
     const m = sequential({ seed: 4, layers: [lstm({ units: 7, inputShape: [null, D] }), dense({ units: 2, activation: 'linear' })] });
     const whole = m.predict({ shape: [1, 4, D], data: x });
-    let last = new Float32Array(0);
+    let last: Float32Array = new Float32Array(0);
     for (let t = 0; t < 4; t++) last = m.predictStep(x.subarray(t * D, (t + 1) * D)).data;
     expectClose('stream', last, whole.data, { atol: 1e-6, rtol: 1e-6 });
     m.resetStates();
@@ -248,7 +248,7 @@ describe('sequence outputs: bad targets are refused with the position named', ()
 
   it('categorical: wrong step count, wrong units, probabilities outside [0, 1], short samples', () => {
     const m = seqModel('categoricalCrossentropy');
-    const y = (t: number, v: number, fill = (i: number) => (i % v === 0 ? 1 : 0)) => ({ shape: [N, t, v], data: Float32Array.from({ length: N * t * v }, (_, i) => fill(i)) });
+    const y = (t: number, v: number, fill: (i: number) => number = (i) => (i % v === 0 ? 1 : 0)) => ({ shape: [N, t, v], data: Float32Array.from({ length: N * t * v }, (_, i) => fill(i)) });
     expect(() => m.evaluate(x, y(Tn + 1, V))).toThrow(/y has shape \[2, 4, 3\], expected \[2, 3, 3\]/);
     expect(() => m.evaluate(x, y(Tn, V + 1))).toThrow(ShapeError);
     expect(() => m.evaluate(x, y(Tn, V, (i) => (i === 7 ? 2 : 0)))).toThrow(/y\[0\]\[2\]\[1\] is 2; categoricalCrossentropy targets must be probabilities/);
@@ -325,7 +325,6 @@ describe('save / loadModel keep a stateful model where it stands', () => {
 
 describe('stateful models while fit runs', () => {
   it('predict, evaluate and predictStep are StateErrors (they would move the states fit continues); getWeights and save are fine', async () => {
-    const { StateError } = await import('../src/index.js');
     const N = 4 * B;
     const rng = new Prng(3);
     const x = { shape: [N, T, D], data: randomX(rng, N, T) };

@@ -4,7 +4,8 @@
 // an outcome is either a value or a documented error.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { LstmWasmError } from '../../src/index.js';
+import { LstmWasmError, type Sequential } from '../../src/index.js';
+import { memoryStats, nonFinite, stateHash } from './robust.js';
 
 export { fc };
 
@@ -78,4 +79,36 @@ export function expectDocumented(error: unknown, what: string): void {
   const line = error instanceof Error ? `${error.constructor?.name}: ${error.message}` : `non-Error thrown: ${String(error)}`;
   expect(error instanceof LstmWasmError, `${what} threw an undocumented error: ${line}`).toBe(true);
   expect((error as Error).message.length, `${what}: empty message`).toBeGreaterThan(10);
+}
+
+/** What a fit that stopped on divergence says (the model then keeps a finite earlier state). */
+export const DIVERGED = /^fit\(\): (the loss became (NaN|Infinity|-Infinity)|the weights became non-finite|the weights or the optimizer state became non-finite) in epoch \d+, batch \d+ \(terminateOnNaN\)/;
+
+/**
+ * One call of the property tests on model `m`: whatever it returns or throws, the model is not
+ * left busy and holds no non-finite weight or optimizer state; a thrown error is an LstmWasmError
+ * with a message, and unless it is a fit's divergence the model's state hash (weights, optimizer,
+ * LSTM states, generator, ...) and WASM live bytes are what they were. Returns the outcome and the
+ * hash from before the call.
+ */
+export async function checkedCall(m: Sequential, what: string, call: () => unknown): Promise<{ result: unknown; error: unknown; hash: string }> {
+  const hash = stateHash(m);
+  const live = memoryStats().liveBytes;
+  let result: unknown;
+  let error: unknown = null;
+  try {
+    result = await call();
+  } catch (e) {
+    error = e;
+  }
+  expect(m.busy, `${what}: left busy`).toBeNull();
+  expect(nonFinite(m), `${what}: a non-finite weight`).toBeNull();
+  if (error !== null) {
+    expectDocumented(error, what);
+    if (!DIVERGED.test((error as Error).message)) {
+      expect(stateHash(m), `${what}: refused (${(error as Error).message}) but the model changed`).toBe(hash);
+      expect(memoryStats().liveBytes, `${what}: refused but WASM bytes changed`).toBe(live);
+    }
+  }
+  return { result, error, hash };
 }

@@ -5,6 +5,7 @@ import {
   ready, isReady, sequential, Sequential, lstm, dense, adam, masking, earlyStopping, EarlyStopping, History,
   padSequences, toCategorical, alphabetDataset, alphabetPatterns, tensor, reshape, divide, createRng, NumpyRandomState,
   trainingCurveSvg, formatLogValue, trainInWorker, PRESETS, DEFAULT_PRESET, CharVocab,
+  timeDistributed, toTfjsLayers, fromTfjsLayers, loadModel,
   LstmWasmError, ShapeError, ValueError, ConfigError, StateError,
 } from 'lstm-wasm';
 import type {
@@ -90,6 +91,22 @@ export async function main(): Promise<number> {
   const result: TrainInWorkerResult = await trainInWorker(job);
   const aborted: boolean = result.aborted;
 
+  // Stacked, per-step and stateful models; streaming; exchange and worker checkpoints.
+  const stack: Sequential = sequential({ layers: [
+    lstm({ units: 4, returnSequences: true, stateful: true, batchInputShape: [2, 3, 1] }),
+    lstm({ units: 4, returnSequences: true, stateful: true }),
+    timeDistributed(dense({ units: 2, activation: 'linear' })),
+  ] });
+  stack.compile({ loss: 'mse' });
+  await stack.fit({ shape: [2, 3, 1], data: new Float32Array(6) }, { shape: [2, 3, 2], data: new Float32Array(12) }, { epochs: 1, shuffle: false });
+  const step: Tensor = stack.predictStep([[0.5], [0.25]]);
+  stack.resetStates();
+  const units: number[] = stack.units;
+  const same: Sequential = fromTfjsLayers(toTfjsLayers(stack));
+  const resumed: TrainInWorkerResult = await trainInWorker({ from: stack.save(), x, y, fit: { epochs: 1 } });
+  const again: Sequential = loadModel(resumed.saved);
+  for (const m of [stack, same, again]) m.dispose();
+
   const vocab = new CharVocab('ABC');
   const codes: number[] = vocab.encode('CAB');
   const numpy = new NumpyRandomState(0);
@@ -98,5 +115,5 @@ export async function main(): Promise<number> {
   const eps: number = PRESETS.keras3.adamEpsilon;
   return [readyNow ? 1 : 0, shape.length, data.length, act.length, d.config.units, seen.length, losses.length,
     epochs.length, svg.length, loss, acc, probs.data.length, names.length, grads.length, ragged.length,
-    Array.isArray(targets) ? 1 : 0, aborted ? 1 : 0, codes.length, u, patterns, eps].reduce((a, b) => a + b, 0);
+    Array.isArray(targets) ? 1 : 0, aborted ? 1 : 0, codes.length, u, patterns, eps, step.data.length, units.length].reduce((a, b) => a + b, 0);
 }

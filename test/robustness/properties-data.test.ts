@@ -6,7 +6,7 @@
 // out plainly below, and the invariants each function documents. Valid inputs must succeed.
 import { describe, it, expect } from 'vitest';
 import { padSequences, toCategorical, tensor, reshape, divide, CharVocab, alphabetDataset, createRng, type Tensor } from '../../src/index.js';
-import { fc, FC, f32Number, anyNumber, junk, value, sizeLike, options, expectDocumented } from '../helpers/arbitraries.js';
+import { fc, FC, f32Number, junk, value, sizeLike, options, expectDocumented } from '../helpers/arbitraries.js';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 function run<T>(f: () => T): Outcome<T> {
