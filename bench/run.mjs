@@ -162,14 +162,18 @@ async function trainingPart() {
     [0, 5],
   ));
 
-  const allPredict = [...oursPredict, ...peersPredict];
-  const pSimd = oursPredict.find((r) => r.backend === 'simd');
-  for (const r of allPredict) r.timesOursSimd = r.medianMs / pSimd.medianMs;
-  console.log('\n## Predict: one sequence (batch 1), Float32Array in -> 26 probabilities out\n');
-  console.log(markdownTable(
-    ['implementation', 'median latency', 'calls/s', 'time ÷ ours SIMD'],
-    allPredict.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
-  ));
+  // Latency rows, ours and the peers', with each row's time over ours with SIMD kernels.
+  const latencyTable = (title, rows) => {
+    const simd = rows.find((r) => r.library === 'lstm-wasm' && r.backend === 'simd');
+    for (const r of rows) r.timesOursSimd = r.medianMs / simd.medianMs;
+    console.log(`\n## ${title}\n`);
+    console.log(markdownTable(
+      ['implementation', 'median latency', 'calls/s', 'time ÷ ours SIMD'],
+      rows.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
+    ));
+    return rows;
+  };
+  const allPredict = latencyTable('Predict: one sequence (batch 1), Float32Array in -> 26 probabilities out', [...oursPredict, ...peersPredict]);
 
   console.log('\n## Stacked: the listing through LSTM 32 (return sequences) -> LSTM 32 -> Dense 26, Adam\n');
   console.log(markdownTable(
@@ -178,14 +182,7 @@ async function trainingPart() {
     [0, 6],
   ));
 
-  const allStep = [...oursStep, ...peersStep];
-  const sSimd = oursStep.find((r) => r.backend === 'simd');
-  for (const r of allStep) r.timesOursSimd = r.medianMs / sSimd.medianMs;
-  console.log('\n## Streaming: predictStep, one timestep in -> 26 probabilities out, state kept (tfjs: a stateful twin)\n');
-  console.log(markdownTable(
-    ['implementation', 'median latency', 'calls/s', 'time ÷ ours SIMD'],
-    allStep.map((r) => [label(r), fmtTime(r.medianMs), sig(1000 / r.medianMs), fmtRatio(r.timesOursSimd)]),
-  ));
+  const allStep = latencyTable('Streaming: predictStep, one timestep in -> 26 probabilities out, state kept (tfjs: a stateful twin)', [...oursStep, ...peersStep]);
 
   // Where a sample's time goes: the kernel medians at the listing's shape against fit's µs/sample.
   let breakdown = null;

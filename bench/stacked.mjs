@@ -6,6 +6,7 @@
 import * as L from '../dist/index.js';
 import { LISTING, collect, measure, median, note } from './common.mjs';
 import { loadTf } from './peers.mjs';
+import { interleavedRounds } from './training.mjs';
 
 const UNITS = [32, 32];
 
@@ -48,20 +49,10 @@ export function stackedPlan(quick) {
 export async function benchStacked(data, plan) {
   const rows = [];
   const configs = [];
-  for (const batchSize of [1, 32]) for (const kernels of ['simd', 'scalar']) configs.push({ kernels, batchSize, model: stackedModel(kernels), us: [], cpu: [] });
-  const fitArgs = (c, epochs) => ({ epochs, batchSize: c.batchSize, shuffle: true, verbose: 0 });
-  for (const c of configs) await c.model.fit(data.x, data.y, fitArgs(c, 1)); // warm-up
-  for (let r = 0; r < plan.rounds; r++) {
-    note(`lstm-wasm stacked: round ${r + 1}/${plan.rounds}`);
-    for (const c of configs) {
-      collect();
-      const { wallMs, cpuMs } = await measure(() => c.model.fit(data.x, data.y, fitArgs(c, plan.epochsPerRound)));
-      c.us.push((wallMs * 1000) / (plan.epochsPerRound * data.N));
-      c.cpu.push((cpuMs * 1000) / (plan.epochsPerRound * data.N));
-    }
-  }
+  for (const batchSize of [1, 32]) for (const kernels of ['simd', 'scalar']) configs.push({ kernels, batchSize, model: stackedModel(kernels) });
+  await interleavedRounds('lstm-wasm stacked', configs, data, plan, 1);
   for (const c of configs) {
-    rows.push({ library: 'lstm-wasm', backend: c.kernels, batchSize: c.batchSize, perSampleUsMedian: median(c.us), perSampleCpuUsMedian: median(c.cpu), timedOver: `${plan.rounds * plan.epochsPerRound} epochs x ${data.N}` });
+    rows.push({ library: 'lstm-wasm', backend: c.kernels, batchSize: c.batchSize, perSampleUsMedian: median(c.perSampleUs), perSampleCpuUsMedian: median(c.perSampleCpuUs), timedOver: `${plan.rounds * plan.epochsPerRound} epochs x ${data.N}` });
     c.model.dispose();
   }
 

@@ -34,6 +34,30 @@ export function oursPlan(quick) {
 }
 
 /**
+ * Times configurations `{ model, batchSize, x? }` (x defaults to the listing's) by interleaved
+ * rounds, so drift on a noisy machine hits all alike: `warmupEpochs` each first, then per round one
+ * `fit` of `plan.epochsPerRound` shuffled epochs per configuration. Sets each configuration's
+ * perSampleUs and perSampleCpuUs: µs per training sample (wall, CPU), one value per round.
+ */
+export async function interleavedRounds(what, configs, data, plan, warmupEpochs) {
+  const fitArgs = (c, epochs) => ({ epochs, batchSize: c.batchSize, shuffle: true, verbose: 0 });
+  for (const c of configs) {
+    c.perSampleUs = [];
+    c.perSampleCpuUs = [];
+    await c.model.fit(c.x ?? data.x, data.y, fitArgs(c, warmupEpochs));
+  }
+  for (let r = 0; r < plan.rounds; r++) {
+    note(`${what}: round ${r + 1}/${plan.rounds}`);
+    for (const c of configs) {
+      collect();
+      const { wallMs, cpuMs } = await measure(() => c.model.fit(c.x ?? data.x, data.y, fitArgs(c, plan.epochsPerRound)));
+      c.perSampleUs.push((wallMs * 1000) / (plan.epochsPerRound * data.N));
+      c.perSampleCpuUs.push((cpuMs * 1000) / (plan.epochsPerRound * data.N));
+    }
+  }
+}
+
+/**
  * µs per training sample for lstm-wasm: each configuration keeps one model; rounds interleave the
  * configurations (so drift on a noisy machine hits all alike); each round times one `fit` call of
  * `epochsPerRound` epochs over all 1000 samples. With plan.fullListing, also one end-to-end run of
@@ -42,19 +66,9 @@ export function oursPlan(quick) {
 export async function benchOursTraining(data, plan) {
   const configs = [];
   for (const batchSize of [1, 32]) {
-    for (const kernels of ['simd', 'scalar']) configs.push({ kernels, batchSize, model: listingModel(kernels), perSampleUs: [], perSampleCpuUs: [] });
+    for (const kernels of ['simd', 'scalar']) configs.push({ kernels, batchSize, model: listingModel(kernels) });
   }
-  const fitArgs = (c, epochs) => ({ epochs, batchSize: c.batchSize, shuffle: true, verbose: 0 });
-  for (const c of configs) await c.model.fit(data.x, data.y, fitArgs(c, plan.warmupEpochs));
-  for (let r = 0; r < plan.rounds; r++) {
-    note(`lstm-wasm training: round ${r + 1}/${plan.rounds}`);
-    for (const c of configs) {
-      collect();
-      const { wallMs, cpuMs } = await measure(() => c.model.fit(data.x, data.y, fitArgs(c, plan.epochsPerRound)));
-      c.perSampleUs.push((wallMs * 1000) / (plan.epochsPerRound * data.N));
-      c.perSampleCpuUs.push((cpuMs * 1000) / (plan.epochsPerRound * data.N));
-    }
-  }
+  await interleavedRounds('lstm-wasm training', configs, data, plan, plan.warmupEpochs);
   const rows = configs.map((c) => ({
     library: 'lstm-wasm',
     backend: c.kernels,
@@ -98,43 +112,37 @@ export async function latency(fn, timeMs) {
   return { medianMs: r.latency.p50, samples: r.latency.samplesCount };
 }
 
-/** predict() latency for one sequence (batch 1): from a Float32Array of 5 steps to 26 probabilities. */
-export async function benchOursPredict(data, plan) {
+/** Median latency of `call(model, i)` (returning a tensor) on the listing's model, SIMD and scalar kernels. */
+async function oursLatency(what, plan, call) {
   const rows = [];
-  const { T, D } = LISTING;
   for (const kernels of ['simd', 'scalar']) {
     const m = listingModel(kernels);
-    const seq = { shape: [1, T, D], data: data.x.data.slice(0, T * D) };
     let sink = 0;
+    let i = 0;
     const { medianMs, samples } = await latency(() => {
-      sink += m.predict(seq).data[0];
+      sink += call(m, i++).data[0];
     }, plan.predictMs);
-    if (!Number.isFinite(sink)) throw new Error('predict returned a non-finite probability');
+    if (!Number.isFinite(sink)) throw new Error(`${what} returned a non-finite probability`);
     rows.push({ library: 'lstm-wasm', backend: kernels, medianMs, samples });
     m.dispose();
   }
   return rows;
 }
 
+/** predict() latency for one sequence (batch 1): from a Float32Array of 5 steps to 26 probabilities. */
+export function benchOursPredict(data, plan) {
+  const { T, D } = LISTING;
+  const seq = { shape: [1, T, D], data: data.x.data.slice(0, T * D) };
+  return oursLatency('predict', plan, (m) => m.predict(seq));
+}
+
 /**
  * predictStep() latency: one timestep of a stream (1 feature in, 26 probabilities out) through
  * the listing's LSTM 32 -> Dense 26, its state kept in WASM memory between calls (issue 8).
  */
-export async function benchOursPredictStep(data, plan) {
-  const rows = [];
-  for (const kernels of ['simd', 'scalar']) {
-    const m = listingModel(kernels);
-    let sink = 0;
-    let k = 0;
-    const x = data.x.data;
-    const { medianMs, samples } = await latency(() => {
-      sink += m.predictStep([x[k++ % x.length]]).data[0];
-    }, plan.predictMs);
-    if (!Number.isFinite(sink)) throw new Error('predictStep returned a non-finite probability');
-    rows.push({ library: 'lstm-wasm', backend: kernels, medianMs, samples });
-    m.dispose();
-  }
-  return rows;
+export function benchOursPredictStep(data, plan) {
+  const x = data.x.data;
+  return oursLatency('predictStep', plan, (m, i) => m.predictStep([x[i % x.length]]));
 }
 
 /**
@@ -155,20 +163,10 @@ export async function benchOursShapes(data, plan) {
         layers: [L.lstm({ units: H, inputShape: [input === 'ragged' ? null : T, D] }), L.dense({ units: V, activation: 'softmax' })],
       });
       m.compile({ loss: 'categoricalCrossentropy', optimizer: L.adam(), metrics: ['accuracy'] });
-      configs.push({ input, batchSize, model: m, x: input === 'ragged' ? ragged : data.x, perSampleUs: [], perSampleCpuUs: [] });
+      configs.push({ input, batchSize, model: m, x: input === 'ragged' ? ragged : data.x });
     }
   }
-  const fitArgs = (c, epochs) => ({ epochs, batchSize: c.batchSize, shuffle: true, verbose: 0 });
-  for (const c of configs) await c.model.fit(c.x, y, fitArgs(c, plan.warmupEpochs));
-  for (let r = 0; r < plan.rounds; r++) {
-    note(`lstm-wasm padded vs ragged: round ${r + 1}/${plan.rounds}`);
-    for (const c of configs) {
-      collect();
-      const { wallMs, cpuMs } = await measure(() => c.model.fit(c.x, y, fitArgs(c, plan.epochsPerRound)));
-      c.perSampleUs.push((wallMs * 1000) / (plan.epochsPerRound * data.N));
-      c.perSampleCpuUs.push((cpuMs * 1000) / (plan.epochsPerRound * data.N));
-    }
-  }
+  await interleavedRounds('lstm-wasm padded vs ragged', configs, { ...data, y }, plan, plan.warmupEpochs);
   const rows = configs.map((c) => ({
     input: c.input, batchSize: c.batchSize, epochsTimed: plan.rounds * plan.epochsPerRound,
     perSampleUsMedian: median(c.perSampleUs), perSampleCpuUsMedian: median(c.perSampleCpuUs),
