@@ -1,21 +1,20 @@
 // Whole runs over a dataset with no return to JavaScript: a stack of LSTM layers -> Dense head ->
 // loss, BPTT through the stack, optimizer step.
 // Descriptors (i32 slots; f32 slots hold their bit pattern) describe the model and the data:
-//   MODEL: 0 Tcap 3 V 5 simd 6 params 7 grads 8 m 9 v 10 P 14 offK 15 offBd
-//          19 logits (V) 20 probs (V, or Tcap×V with sequence outputs) 21 dlogits 25 step (i32)
-//          26 lr 27 beta1 28 beta2 29 adamEps 30 lossEps (f32)
-//          31 opt (0 adam, 1 sgd, 2 rmsprop) 32 momentum (f32) 33 nesterov 34 rho (f32)
-//          35 centered 36 rmsInside (ε inside the root: Keras 3) 37 clipnorm 38 clipvalue (f32, 0 = off)
-//          39 head (0 softmax, 1 linear, 2 sigmoid, 3 tanh, 4 relu) 40 loss (0 categorical CE,
+//   MODEL: 0 Tcap 1 V 2 simd 3 params 4 grads 5 m 6 v 7 P 8 offK 9 offBd 10 logits (V)
+//          11 probs (V, or Tcap×V with sequence outputs) 12 dlogits 13 step (i32)
+//          14 lr 15 beta1 16 beta2 17 adamEps 18 lossEps (f32)
+//          19 opt (0 adam, 1 sgd, 2 rmsprop) 20 momentum (f32) 21 nesterov 22 rho (f32)
+//          23 centered 24 rmsInside (ε inside the root: Keras 3) 25 clipnorm 26 clipvalue (f32, 0 = off)
+//          27 head (0 softmax, 1 linear, 2 sigmoid, 3 tanh, 4 relu) 28 loss (0 categorical CE,
 //          1 sparse categorical CE: y (rows,1) labels, 2 binary CE, 3 MSE, 4 MAE; 0 and 1 need head 0)
-//          41 accuracy (0 categorical/sparse: argmax, 1 binary: mean of [p > 0.5] == y) 42 aux (V floats)
-//          43 metrics (bit 0: mae, bit 1: mse, summed into stats[3], stats[4])
-//          44 NL (LSTM layers) 45 layer table 46 seqOut (1: the head runs on every step's output,
-//          y (N,Tdata,V), the loss is the mean over steps) 47 stateful (1: fit/evaluate/predict
+//          29 accuracy (0 categorical/sparse: argmax, 1 binary: mean of [p > 0.5] == y) 30 aux (V floats)
+//          31 metrics (bit 0: mae, bit 1: mse, summed into stats[3], stats[4])
+//          32 NL (LSTM layers) 33 layer table 34 seqOut (1: the head runs on every step's output,
+//          y (N,Tdata,V), the loss is the mean over steps) 35 stateful (1: fit/evaluate/predict
 //          start each sample from its batch slot's state and leave its last state there)
-//          48 NT 49 tensor table (NT pairs: byte offset, floats; clipnorm is per tensor)
-//          50 Bs (rows of each state block) 51 Htop (units of the last LSTM layer)
-//          (slots 1, 2, 4, 11-13, 16-18, 22-24 are not used)
+//          36 NT 37 tensor table (NT pairs: byte offset, floats; clipnorm is per tensor)
+//          38 Bs (rows of each state block) 39 Htop (units of the last LSTM layer)
 //   LAYER (LT_SLOTS each, bottom first): 0 D (inputs) 1 H 2 offW 3 offU 4 offB 5 hs ((Tcap+1)H)
 //          6 cs 7 gates (Tcap×4H) 8 dh (H) 9 dc (H) 10 dext (Tcap×H: gradient w.r.t. each output,
 //          for a layer under another or a sequence-output top; else 0) 11 stateH 12 stateC (Bs×H)
@@ -41,13 +40,12 @@ import {
 } from './head';
 
 // MODEL slots
-const M_V = 3, M_SIMD = 5;
-const M_PARAMS = 6, M_GRADS = 7, M_M = 8, M_V2 = 9, M_P = 10, M_OFFK = 14, M_OFFBD = 15;
-const M_LOGITS = 19, M_PROBS = 20, M_DLOGITS = 21, M_STEP = 25;
-const M_LR = 26, M_BETA1 = 27, M_BETA2 = 28, M_ADAMEPS = 29, M_LOSSEPS = 30;
-const M_OPT = 31, M_MOMENTUM = 32, M_NESTEROV = 33, M_RHO = 34, M_CENTERED = 35, M_RMSIN = 36;
-const M_CLIPNORM = 37, M_CLIPVALUE = 38, M_HEAD = 39, M_LOSS = 40, M_ACC = 41, M_AUX = 42, M_METRICS = 43;
-const M_NL = 44, M_LT = 45, M_SEQOUT = 46, M_STATEFUL = 47, M_NT = 48, M_TT = 49, M_BS = 50, M_HTOP = 51;
+const M_V = 1, M_SIMD = 2, M_PARAMS = 3, M_GRADS = 4, M_M = 5, M_V2 = 6, M_P = 7;
+const M_OFFK = 8, M_OFFBD = 9, M_LOGITS = 10, M_PROBS = 11, M_DLOGITS = 12, M_STEP = 13, M_LR = 14;
+const M_BETA1 = 15, M_BETA2 = 16, M_ADAMEPS = 17, M_LOSSEPS = 18, M_OPT = 19, M_MOMENTUM = 20, M_NESTEROV = 21;
+const M_RHO = 22, M_CENTERED = 23, M_RMSIN = 24, M_CLIPNORM = 25, M_CLIPVALUE = 26, M_HEAD = 27, M_LOSS = 28;
+const M_ACC = 29, M_AUX = 30, M_METRICS = 31, M_NL = 32, M_LT = 33, M_SEQOUT = 34, M_STATEFUL = 35;
+const M_NT = 36, M_TT = 37, M_BS = 38, M_HTOP = 39;
 // Layer table entry slots (LT_SLOTS i32 each)
 const LT_SLOTS = 16;
 const LT_D = 0, LT_H = 1, LT_OFFW = 2, LT_OFFU = 3, LT_OFFB = 4, LT_HS = 5, LT_CS = 6, LT_GATES = 7;

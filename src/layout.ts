@@ -4,12 +4,10 @@ import { alloc, free, i32, f32, requireBytes } from './wasm.js';
 
 /** Model descriptor slots (i32 each; f32 values stored as their bits). Mirrors assembly/train.ts. */
 export const M = {
-  Tcap: 0, V: 3, simd: 5,
-  params: 6, grads: 7, m: 8, v: 9, P: 10, offK: 14, offBd: 15,
-  logits: 19, probs: 20, dlogits: 21,
-  step: 25, lr: 26, beta1: 27, beta2: 28, adamEps: 29, lossEps: 30,
-  opt: 31, momentum: 32, nesterov: 33, rho: 34, centered: 35, rmsInside: 36, clipnorm: 37, clipvalue: 38, head: 39, loss: 40, accuracy: 41, aux: 42, metrics: 43,
-  NL: 44, LT: 45, seqOut: 46, stateful: 47, NT: 48, TT: 49, Bs: 50, Htop: 51,
+  Tcap: 0, V: 1, simd: 2, params: 3, grads: 4, m: 5, v: 6, P: 7, offK: 8, offBd: 9,
+  logits: 10, probs: 11, dlogits: 12, step: 13, lr: 14, beta1: 15, beta2: 16, adamEps: 17, lossEps: 18, opt: 19,
+  momentum: 20, nesterov: 21, rho: 22, centered: 23, rmsInside: 24, clipnorm: 25, clipvalue: 26, head: 27, loss: 28, accuracy: 29,
+  aux: 30, metrics: 31, NL: 32, LT: 33, seqOut: 34, stateful: 35, NT: 36, TT: 37, Bs: 38, Htop: 39,
 } as const;
 /** Layer table entry slots, LT_SLOTS per LSTM layer. Mirrors assembly/train.ts. */
 export const LT = { D: 0, H: 1, offW: 2, offU: 3, offB: 4, hs: 5, cs: 6, gates: 7, dh: 8, dc: 9, dext: 10, stateH: 11, stateC: 12, act: 13 } as const;
@@ -18,7 +16,7 @@ export const LT_SLOTS = 16;
 export const STATS = 5;
 /** Values of slot M.opt. */
 export const OPT_KIND = { Adam: 0, SGD: 1, RMSprop: 2 } as const;
-export const MODEL_SLOTS = 56;
+export const MODEL_SLOTS = 40;
 
 /** Data descriptor slots. Mirrors assembly/train.ts. */
 export const DS = { N: 0, Tdata: 1, x: 2, y: 3, starts: 4, lens: 5 } as const;
@@ -157,7 +155,7 @@ export class ModelArena {
   }
 
   private static tableBytes(spec: ArenaSpec): number {
-    return (MODEL_SLOTS + pad4(spec.units.length * LT_SLOTS) + pad4(2 * (3 * spec.units.length + 2))) * 4 + STATS * 8;
+    return (MODEL_SLOTS + pad4(spec.units.length * LT_SLOTS) + pad4(2 * paramShapes(spec).length)) * 4 + STATS * 8;
   }
 
   /** Bytes of the block that lives as long as the model: params, grads, m, v, tables, states. */

@@ -1,10 +1,11 @@
 // Whole-run functions (assembly/train.ts): grad_batch, adam_step, train_batches, eval_batches,
-// predict_batch, driven through MODEL and DATA descriptors laid out here exactly as documented.
+// predict_batch, driven through MODEL and DATA descriptors laid out here by hand (slot numbers from layout.ts).
 // Oracles: central finite differences of a float64 JavaScript forward (util.ts references) for
 // every gradient; the float64 loss/accuracy; train_batches against a manual grad_batch+adam_step
 // loop (bitwise); adam_step against the Keras formula.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready, kernels, f32, i32, f64 } from '../../src/wasm.js';
+import { M, LT, LT_SLOTS, MODEL_SLOTS } from '../../src/layout.js';
 import {
   Mem, prng, uniform, fround, expectClose, expectEqual, lstmForwardRef, denseForwardRef, softmaxCeRef, adamRef,
 } from './util.js';
@@ -40,28 +41,28 @@ function makeModel(mem: Mem, cfg: Cfg, Tcap: number, theta: number[]): Model {
   const grads = mem.put(lay.P);
   const m = mem.put(lay.P);
   const v = mem.put(lay.P);
-  const ptr = mem.put(56);
+  const ptr = mem.put(MODEL_SLOTS);
   // one LSTM layer: its table entry (16 slots), the tensor table (5 × offset, floats), states (Bs = 1)
-  const lt = mem.put(16);
+  const lt = mem.put(LT_SLOTS);
   const tt = mem.put(10);
   const state = [mem.put(H), mem.put(H)];
   const layerScratch = [(Tcap + 1) * H, (Tcap + 1) * H, Tcap * 4 * H, H, H].map((n) => mem.put(n)); // hs cs gates dh dc
   const modelScratch = [V, V, V, V].map((n) => mem.put(n)); // logits probs dlogits aux
   // views may have been invalidated by growth: take them now
-  const s = i32(ptr, 56);
-  const sf = f32(ptr, 56);
-  s[0] = Tcap; s[3] = V; s[5] = cfg.simd;
-  s[6] = params; s[7] = grads; s[8] = m; s[9] = v; s[10] = lay.P;
-  s[14] = 4 * lay.offK; s[15] = 4 * lay.offBd;
-  [s[19], s[20], s[21], s[42]] = modelScratch;
-  s[25] = 0;
-  sf[26] = cfg.lr ?? 1e-3; sf[27] = cfg.beta1 ?? 0.9; sf[28] = cfg.beta2 ?? 0.999;
-  sf[29] = cfg.adamEps ?? 1e-8; sf[30] = cfg.lossEps;
-  s[44] = 1; s[45] = lt; s[46] = 0; s[47] = 0; s[48] = 5; s[49] = tt; s[50] = 1; s[51] = H;
-  const e = i32(lt, 16);
-  e[0] = D; e[1] = H; e[2] = 4 * lay.offW; e[3] = 4 * lay.offU; e[4] = 4 * lay.offB;
-  [e[5], e[6], e[7], e[8], e[9]] = layerScratch;
-  e[10] = 0; e[11] = state[0]; e[12] = state[1]; e[13] = cfg.act;
+  const s = i32(ptr, MODEL_SLOTS);
+  const sf = f32(ptr, MODEL_SLOTS);
+  s[M.Tcap] = Tcap; s[M.V] = V; s[M.simd] = cfg.simd;
+  s[M.params] = params; s[M.grads] = grads; s[M.m] = m; s[M.v] = v; s[M.P] = lay.P;
+  s[M.offK] = 4 * lay.offK; s[M.offBd] = 4 * lay.offBd;
+  [s[M.logits], s[M.probs], s[M.dlogits], s[M.aux]] = modelScratch;
+  s[M.step] = 0;
+  sf[M.lr] = cfg.lr ?? 1e-3; sf[M.beta1] = cfg.beta1 ?? 0.9; sf[M.beta2] = cfg.beta2 ?? 0.999;
+  sf[M.adamEps] = cfg.adamEps ?? 1e-8; sf[M.lossEps] = cfg.lossEps;
+  s[M.NL] = 1; s[M.LT] = lt; s[M.seqOut] = 0; s[M.stateful] = 0; s[M.NT] = 5; s[M.TT] = tt; s[M.Bs] = 1; s[M.Htop] = H;
+  const e = i32(lt, LT_SLOTS);
+  e[LT.D] = D; e[LT.H] = H; e[LT.offW] = 4 * lay.offW; e[LT.offU] = 4 * lay.offU; e[LT.offB] = 4 * lay.offB;
+  [e[LT.hs], e[LT.cs], e[LT.gates], e[LT.dh], e[LT.dc]] = layerScratch;
+  e[LT.dext] = 0; e[LT.stateH] = state[0]; e[LT.stateC] = state[1]; e[LT.act] = cfg.act;
   i32(tt, 10).set([4 * lay.offW, D * 4 * H, 4 * lay.offU, H * 4 * H, 4 * lay.offB, 4 * H, 4 * lay.offK, H * V, 4 * lay.offBd, V]);
   return { ptr, params, grads, m, v, lay, cfg };
 }
@@ -233,7 +234,7 @@ function setup(mem: Mem, cfg: Cfg, data: DataSet, theta: number[]) {
     m: Array.from(f32(model.m, model.lay.P)),
     v: Array.from(f32(model.v, model.lay.P)),
     grads: Array.from(f32(model.grads, model.lay.P)),
-    step: i32(model.ptr, 48)[25],
+    step: i32(model.ptr, MODEL_SLOTS)[M.step],
     stats: Array.from(f64(stats, 3)),
   });
   return { model, dp, stats, snap };
@@ -282,7 +283,7 @@ describe('train_batches', () => {
     // batch's loss from the params as they were before that batch's update.
     let expectLoss = 0;
     k.train_batches(a.model.ptr, a.dp, 0, 0, 2, a.stats); // count 0: nothing happens
-    expect(i32(a.model.ptr, 48)[25]).toBe(0);
+    expect(i32(a.model.ptr, MODEL_SLOTS)[M.step]).toBe(0);
     for (const [first, nb] of [[0, 2], [2, 2], [4, 1]]) {
       const p = Array.from(f32(a.model.params, a.model.lay.n));
       for (let n = first; n < first + nb; n++) expectLoss += sampleRef(p, cfg, data, n).loss;
@@ -316,7 +317,7 @@ describe('adam_step', () => {
         const g = fround(uniform(r, P, -0.5, 0.5));
         f32(model.grads, P).set(g);
         kernels().adam_step(model.ptr);
-        expect(i32(model.ptr, 48)[25]).toBe(t);
+        expect(i32(model.ptr, MODEL_SLOTS)[M.step]).toBe(t);
         const b1 = Math.fround(0.8);
         const b2 = Math.fround(0.95);
         const lrT = Math.fround((Math.fround(0.01) * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t));
