@@ -27,6 +27,18 @@ function concatSteps(a: Float32Array, b: Float32Array, n: number, t: number): Fl
   return out;
 }
 
+/** n one-hot rows over V classes: class `cls(i)` for row i. */
+function oneHot(n: number, cls: (i: number) => number): { shape: number[]; data: Float32Array } {
+  return { shape: [n, V], data: Float32Array.from({ length: n * V }, (_, i) => (i % V === cls(Math.floor(i / V)) ? 1 : 0)) };
+}
+
+/** The built package (dist/), as trainInWorker's worker loads it. */
+const distLib = async () => {
+  const L = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
+  await L.ready();
+  return L;
+};
+
 function statefulModel(seed = 3, units = [H]) {
   return sequential({ seed, layers: [
     ...units.map((u, l) => lstm({ units: u, stateful: true, returnSequences: l < units.length - 1, ...(l === 0 ? { batchInputShape: [B, null, D] as [number, null, number] } : {}) })),
@@ -148,7 +160,7 @@ describe('stateful vs a tfjs-layers twin (stateful: true, batchInputShape)', () 
     const rng = new Prng(13);
     const N = 3 * B;
     const x = randomX(rng, N, T);
-    const y = Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0));
+    const y = oneHot(N, (r) => r % V).data;
     const st = statefulModel(21);
     st.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ learningRate: 0.5 }) });
     const tw = twin(st.getWeights());
@@ -166,7 +178,7 @@ describe('stateful vs a tfjs-layers twin (stateful: true, batchInputShape)', () 
 
 describe('stateful: bad input is refused and changes nothing', () => {
   const x = { shape: [4, T, D], data: new Float32Array(4 * T * D).fill(0.1) };
-  const y = { shape: [4, V], data: Float32Array.from({ length: 4 * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+  const y = oneHot(4, () => 0);
 
   it('stateful needs batchInputShape; layers must agree', () => {
     expect(() => sequential({ layers: [lstm({ units: 4, stateful: true, inputShape: [T, D] }), dense({ units: V })] })).toThrow(ConfigError);
@@ -259,15 +271,14 @@ describe('sequence outputs: bad targets are refused with the position named', ()
 
 describe('trainInWorker with stacked and stateful models (dist build, worker_threads)', () => {
   it('a stateful two-layer stack and a sequence-output model: the weights of an in-thread fit, bit for bit', async () => {
-    const L = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
-    await L.ready();
+    const L = await distLib();
     const rng = new Prng(17);
     const N = 4;
     const X = { shape: [N, T, D], data: randomX(rng, N, T) };
     const runs = [
       {
         layers: [L.lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [B, T, D] }), L.lstm({ units: 3, stateful: true }), L.dense({ units: V, activation: 'softmax' })],
-        y: { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 1 ? 1 : 0)) },
+        y: oneHot(N, () => 1),
         loss: 'categoricalCrossentropy' as const, fit: { epochs: 2, batchSize: B, shuffle: false },
       },
       {
@@ -295,7 +306,7 @@ describe('save / loadModel keep a stateful model where it stands', () => {
     const rng = new Prng(23);
     const N = 2 * B;
     const x = { shape: [N, T, D], data: randomX(rng, N, T) };
-    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 2 ? 1 : 0)) };
+    const y = oneHot(N, () => 2);
     const run = () => {
       const m = statefulModel(12, [4, 3]);
       m.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ learningRate: 0.3, momentum: 0.5 }) });
@@ -328,7 +339,7 @@ describe('stateful models while fit runs', () => {
     const N = 4 * B;
     const rng = new Prng(3);
     const x = { shape: [N, T, D], data: randomX(rng, N, T) };
-    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+    const y = oneHot(N, () => 0);
     const m = statefulModel(5);
     m.compile({ loss: 'categoricalCrossentropy' });
     const twin = statefulModel(5);
@@ -360,7 +371,7 @@ describe('a stateful model that diverges', () => {
     const rng = new Prng(29);
     const N = 4 * B;
     const x = { shape: [N, T, D], data: randomX(rng, N, T) };
-    const y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === 0 ? 1 : 0)) };
+    const y = oneHot(N, () => 0);
     const m = statefulModel(4, [4, 3]);
     m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ learningRate: 1e38 }) }); // as test/robustness/divergence
     await expect(m.fit(x, y, { epochs: 2, shuffle: false, verbose: 0 })).rejects.toThrow(/fit\(\): .* in epoch 1, batch \d+ \(terminateOnNaN\)/);
@@ -373,12 +384,11 @@ describe('a stateful model that diverges', () => {
 
 describe('trainInWorker continues a checkpoint (from) and hands back one (saved)', () => {
   it('the same bits as continuing in this thread, and loadModel(saved) continues as the in-thread model does', async () => {
-    const L = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
-    await L.ready();
+    const L = await distLib();
     const rng = new Prng(37);
     const N = 6;
     const X = { shape: [N, T, D], data: randomX(rng, N, T) };
-    const Y = { shape: [N, V], data: Float32Array.from({ length: N * V }, (_, i) => (i % V === Math.floor(i / V) % V ? 1 : 0)) };
+    const Y = oneHot(N, (r) => r % V);
     const m = L.sequential({ seed: 4, layers: [L.lstm({ units: 5, returnSequences: true, inputShape: [T, D] }), L.lstm({ units: 4 }), L.dense({ units: V, activation: 'softmax' })] });
     m.compile({ loss: 'categoricalCrossentropy', optimizer: L.adam({ learningRate: 0.01 }), metrics: ['accuracy'] });
     await m.fit(X, Y, { epochs: 2, batchSize: 2, verbose: 0 });
