@@ -6,7 +6,7 @@
 // differences the library's own float32 loss through setWeights + evaluate.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, dense, lstm, ready, sequential } from '../src/index.js';
-import { centralDiffs, compareClose, expectClose, Prng, randomOneHot } from './helpers/compare.js';
+import { centralDiffs, compareClose, expectClose, handLstm1, Prng, randomOneHot } from './helpers/compare.js';
 
 type Act = 'sigmoid' | 'hardSigmoid';
 type PresetName = 'keras2' | 'keras3';
@@ -226,14 +226,7 @@ describe('oracle self-checks', () => {
     const bd = [0.1, -0.2];
     const x = [0.9, -0.4];
     for (const act of ['sigmoid', 'hardSigmoid'] as const) {
-      const s = act === 'sigmoid' ? sigmoid : hardSigmoid;
-      let h = 0;
-      let c = 0;
-      for (const xt of x) {
-        const [zi, zf, zc, zo] = [0, 1, 2, 3].map((g) => xt * W[g] + h * U[g] + b[g]);
-        c = s(zf) * c + s(zi) * Math.tanh(zc);
-        h = s(zo) * Math.tanh(c);
-      }
+      const h = handLstm1(x, W, U, b, act === 'sigmoid' ? sigmoid : hardSigmoid);
       const l0 = h * K[0] + bd[0];
       const l1 = h * K[1] + bd[1];
       const p1 = Math.exp(l1) / (Math.exp(l0) + Math.exp(l1));

@@ -16,10 +16,10 @@
 //  - tfjs's Adam (Algorithm-1 form, lr*mhat/(sqrt(vhat)+eps)) is NOT Keras's form, so the training
 //    check takes only gradients from tfjs and applies SPEC.md's Keras-form update itself in float64.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adam, dense, lstm, ready, sequential } from '../src/index.js';
-import { expectClose, KerasAdam, Prng, randomOneHot } from './helpers/compare.js';
-import { twin, useTfjsCpuAndWasm } from './helpers/twin.js';
+import { describe, expect, it } from 'vitest';
+import { adam, dense, lstm, sequential } from '../src/index.js';
+import { expectClose, handLstm1, KerasAdam, Prng, randomOneHot } from './helpers/compare.js';
+import { randomWeights, twin, useTfjsCpuAndWasm } from './helpers/twin.js';
 
 type Act = 'sigmoid' | 'hardSigmoid';
 type PresetName = 'keras2' | 'keras3';
@@ -66,16 +66,6 @@ function twinGrads(m: tf.Sequential, preset: PresetName, x: Float32Array, y: Flo
   });
 }
 
-function randomWeights(rng: Prng, d: Dims, scale = 1): Array<{ shape: number[]; data: Float32Array }> {
-  const { D, H, V } = d;
-  return [
-    { shape: [D, 4 * H], data: rng.floats(D * 4 * H, -0.6 * scale, 0.6 * scale) },
-    { shape: [H, 4 * H], data: rng.floats(H * 4 * H, -0.5 * scale, 0.5 * scale) },
-    { shape: [4 * H], data: rng.floats(4 * H, -0.5, 0.5) },
-    { shape: [H, V], data: rng.floats(H * V, -0.8 * scale, 0.8 * scale) },
-    { shape: [V], data: rng.floats(V, -0.3, 0.3) },
-  ];
-}
 
 useTfjsCpuAndWasm();
 
@@ -98,13 +88,7 @@ describe('what the twin relies on in tfjs 4.22', () => {
     const b = [0.05, 1, -0.1, 0.2];
     const x = [0.9, -0.4];
     const s = (z: number) => 1 / (1 + Math.exp(-z));
-    let h = 0;
-    let c = 0;
-    for (const xt of x) {
-      const [zi, zf, zc, zo] = [0, 1, 2, 3].map((g) => xt * W[g] + h * U[g] + b[g]);
-      c = s(zf) * c + s(zi) * Math.tanh(zc);
-      h = s(zo) * Math.tanh(c);
-    }
+    const h = handLstm1(x, W, U, b, s);
     const layer = tf.layers.lstm({ units: 1, inputShape: [2, 1], recurrentActivation: 'sigmoid', activation: 'tanh', useBias: true,
       unitForgetBias: true, kernelInitializer: 'zeros', recurrentInitializer: 'zeros', biasInitializer: 'zeros', returnSequences: false });
     const m = tf.sequential({ layers: [layer] });
@@ -113,13 +97,7 @@ describe('what the twin relies on in tfjs 4.22', () => {
     const out = tf.tidy(() => (m.predict(tf.tensor3d(x, [1, 2, 1])) as tf.Tensor).dataSync());
     expectClose('tfjs LSTM h_T vs hand-worked i,f,c,o', out, [h], { atol: 1e-6, rtol: 0 });
     // A permuted order (i, f, o, c) gives a clearly different answer: the check discriminates.
-    let h2 = 0;
-    let c2 = 0;
-    for (const xt of x) {
-      const [zi, zf, zo, zc] = [0, 1, 2, 3].map((g) => xt * W[g] + h2 * U[g] + b[g]);
-      c2 = s(zf) * c2 + s(zi) * Math.tanh(zc);
-      h2 = s(zo) * Math.tanh(c2);
-    }
+    const h2 = handLstm1(x, W, U, b, s, ['i', 'f', 'o', 'c']);
     expect(Math.abs(h2 - h)).toBeGreaterThan(1e-2);
     m.dispose();
   });
@@ -169,7 +147,7 @@ const CASES: Array<Dims & { letters?: boolean; scale?: number }> = [
 
 function caseInputs(c: Dims & { letters?: boolean; scale?: number }, seed: number) {
   const rng = new Prng(seed);
-  const weights = randomWeights(rng, c, c.scale ?? (c.H === 32 ? 0.5 : 1));
+  const weights = randomWeights(rng, c.D, c.H, c.V, c.scale ?? (c.H === 32 ? 0.5 : 1));
   let x: Float32Array;
   if (c.letters) {
     // The listing's inputs: letter k scaled as Math.fround(k/26), pre-padded with zeros to T=5.
@@ -224,7 +202,7 @@ describe('ours vs tfjs twin: predictions, loss, gradients of all 5 weights', () 
   it('a saturated sample (target p < 1e-7): keras2 clips (tf.metrics), keras3 does not (tf.losses.softmaxCrossEntropy on logits)', () => {
     const c: Dims = { N: 4, T: 3, D: 2, H: 5, V: 4 };
     const rng = new Prng(4242);
-    const weights = randomWeights(rng, c, 0.5);
+    const weights = randomWeights(rng, c.D, c.H, c.V, 0.5);
     weights[4].data.set([-25, 0.1, -0.1, 0.2]); // class 0 gets p ~ 1e-11
     const x = rng.floats(c.N * c.T * c.D, -1, 1);
     const y = new Float32Array(c.N * c.V);

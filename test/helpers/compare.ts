@@ -209,3 +209,18 @@ export class KerasAdam {
     });
   }
 }
+
+/**
+ * A hand-worked LSTM of one unit and one feature, in float64: h_T over the steps `x` with gate
+ * weights W, U, b given as [i, f, c, o] (or in the order `order` names them) and gate function `sig`.
+ */
+export function handLstm1(x: number[], W: number[], U: number[], b: number[], sig: (z: number) => number, order: ReadonlyArray<'i' | 'f' | 'c' | 'o'> = ['i', 'f', 'c', 'o']): number {
+  let h = 0;
+  let c = 0;
+  for (const xt of x) {
+    const z = Object.fromEntries(order.map((name, g) => [name, xt * W[g] + h * U[g] + b[g]])) as Record<'i' | 'f' | 'c' | 'o', number>;
+    c = sig(z.f) * c + sig(z.i) * Math.tanh(z.c);
+    h = sig(z.o) * Math.tanh(c);
+  }
+  return h;
+}
