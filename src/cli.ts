@@ -7,7 +7,7 @@ import {
   ready, sequential, lstm, dense, adam, alphabetDataset, alphabetPatterns, padSequences, toCategorical, reshape, divide,
   createRng, trainingCurveSvg, decodeModel, loadModel, LstmWasmError, type RngKind, type PresetName, type Sequential, type History,
 } from './index.js';
-import { saveModelFile } from './io-node.js';
+import { saveModelFile } from './io/node.js';
 
 const HELP = `Usage: lstm-wasm [options]
 

@@ -1,10 +1,12 @@
 // Public exports only.
 export { ready, isReady } from './wasm.js';
-export { sequential, Sequential } from './model.js';
-export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor, LossName, MetricName } from './model.js';
-export { lstm, dense, adam, sgd, rmsprop, masking, timeDistributed } from './layers.js';
-export type { LSTMArgs, DenseArgs, AdamArgs, AdamOptimizer, SGDArgs, SGDOptimizer, RMSpropArgs, RMSpropOptimizer, Optimizer, ClipArgs, ClipConfig, DenseActivation, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers.js';
-export type { FitArgs } from './fit.js';
+export { sequential, Sequential } from './model/sequential.js';
+export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor, LossName, MetricName } from './model/sequential.js';
+export { lstm, dense, masking, timeDistributed } from './layers/index.js';
+export type { LSTMArgs, DenseArgs, DenseActivation, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers/index.js';
+export { adam, sgd, rmsprop } from './optimizers.js';
+export type { AdamArgs, AdamOptimizer, SGDArgs, SGDOptimizer, RMSpropArgs, RMSpropOptimizer, Optimizer, ClipArgs, ClipConfig } from './optimizers.js';
+export type { FitArgs } from './fit/fit.js';
 export { History, formatLogValue, earlyStopping, EarlyStopping } from './callbacks.js';
 export type { Callback, Logs, EarlyStoppingArgs } from './callbacks.js';
 export { trainingCurveSvg } from './plot.js';
@@ -20,11 +22,13 @@ export type { Rng, RngKind, RngState, NumpyRngState, SeedrandomRngState, Mutable
 export type { AlphabetDataset, AlphabetDatasetArgs, PadSequencesArgs, ToCategoricalArgs } from './data.js';
 export { LstmWasmError, ShapeError, ValueError, ConfigError, StateError } from './errors.js';
 export { trainInWorker, serveWorker } from './worker.js';
-export {
-  loadModel, encodeModel, decodeModel, crc32, saveModelIndexedDB, loadModelIndexedDB, deleteModelIndexedDB, downloadModel,
-  FORMAT, FORMAT_VERSION, LIBRARY_VERSION,
-} from './io.js';
-export type { SavedModel, SavedModelJSON, SavedTensor, SavedLayer, ModelSource, SaveArgs, IndexedDBArgs } from './io.js';
-export { toTfjsLayers, tfjsModelJSON, fromTfjsLayers, toPyTorchState, fromPyTorchState } from './interop.js';
-export type { TfjsLayersArtifacts, TfjsLayersSource, TfjsWeightSpec, ImportArgs, PlainTensor, PyTorchState, PyTorchNames, FromPyTorchArgs } from './interop.js';
+export { encodeModel, decodeModel, crc32, FORMAT, FORMAT_VERSION, LIBRARY_VERSION } from './io/format.js';
+export { loadModel } from './model/load.js';
+export { saveModelIndexedDB, loadModelIndexedDB, deleteModelIndexedDB, downloadModel } from './io/browser.js';
+export type { SavedModel, SavedModelJSON, SavedTensor, SavedLayer, ModelSource, SaveArgs } from './io/format.js';
+export type { IndexedDBArgs } from './io/browser.js';
+export { toTfjsLayers, tfjsModelJSON, fromTfjsLayers } from './interop/tfjs.js';
+export type { TfjsLayersArtifacts, TfjsLayersSource, TfjsWeightSpec, ImportArgs } from './interop/tfjs.js';
+export { toPyTorchState, fromPyTorchState } from './interop/pytorch.js';
+export type { PlainTensor, PyTorchState, PyTorchNames, FromPyTorchArgs } from './interop/pytorch.js';
 export type { TrainInWorkerArgs, TrainInWorkerResult, WorkerFitArgs, EpochTiming, WorkerPort } from './worker.js';

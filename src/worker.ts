@@ -7,13 +7,15 @@
 import { ConfigError, LstmWasmError, ShapeError, StateError, ValueError } from './errors.js';
 import { checkKeys, describe } from './options.js';
 import { ready } from './wasm.js';
-import { sequential, type CompileArgs, type NamedTensor, type Sequential, type SequentialArgs } from './model.js';
-import { decodeModel, loadModel, type ModelSource, type SavedModel } from './io.js';
-import * as layerFactories from './layers.js';
-import { adam, sgd, rmsprop, type Optimizer, type Layer } from './layers.js';
+import { sequential, type CompileArgs, type NamedTensor, type Sequential, type SequentialArgs } from './model/sequential.js';
+import { decodeModel, type ModelSource, type SavedModel } from './io/format.js';
+import { loadModel } from './model/load.js';
+import * as layerFactories from './layers/index.js';
+import type { Layer } from './layers/index.js';
+import { adam, sgd, rmsprop, type Optimizer } from './optimizers.js';
 import { History, earlyStopping, type EarlyStoppingArgs, type Logs } from './callbacks.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
-import type { FitArgs } from './fit.js';
+import type { FitArgs } from './fit/fit.js';
 import type { InputData, TargetData } from './inputs.js';
 
 /**

@@ -18,7 +18,7 @@ import {
   FORMAT_VERSION, LIBRARY_VERSION, ShapeError, ValueError, ConfigError, StateError,
   type Sequential, type SequentialArgs, type SavedModel, type Tensor, type TfjsLayersSource,
 } from '../src/index.js';
-import { saveModelFile, loadModelFile, saveTfjsLayersFiles, loadTfjsLayersFiles } from '../src/io-node.js';
+import { saveModelFile, loadModelFile, saveTfjsLayersFiles, loadTfjsLayersFiles } from '../src/io/node.js';
 import { memoryStats } from '../src/wasm.js';
 import { M } from '../src/layout.js';
 import { expectClose, Prng } from './helpers/compare.js';

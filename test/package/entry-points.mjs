@@ -9,7 +9,7 @@ const subpaths = Object.keys(pkg.exports).map((k) => `lstm-wasm${k.slice(1)}`); 
 const resolved = Object.fromEntries(subpaths.map((s) => [s, import.meta.resolve(s)]));
 let deep;
 try {
-  await import('lstm-wasm/dist/model.js');
+  await import('lstm-wasm/dist/model/sequential.js');
   deep = 'imported';
 } catch (e) {
   deep = e.code;

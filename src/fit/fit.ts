@@ -1,14 +1,14 @@
 // The training loop: epochs, seeded shuffling, batches handed to WASM in chunks, callbacks,
 // progress output, AbortSignal, and a guard that stops on a non-finite loss with the last finite
 // weights kept.
-import { StateError, ValueError } from './errors.js';
-import { checkKeys, describe, enumOption, intOption } from './options.js';
-import { History, ProgressLogger, type Callback, type Logs } from './callbacks.js';
-import { M, STATS } from './layout.js';
-import { f64, i32, kernels } from './wasm.js';
-import type { InputData, SequenceArgs, TargetData } from './inputs.js';
-import type { Sequential } from './model.js';
-import type { DataBlock } from './layout.js';
+import { StateError, ValueError } from '../errors.js';
+import { checkKeys, describe, enumOption, intOption } from '../options.js';
+import { History, ProgressLogger, type Callback, type Logs } from '../callbacks.js';
+import { M, STATS } from '../layout.js';
+import { f64, i32, kernels } from '../wasm.js';
+import type { InputData, SequenceArgs, TargetData } from '../inputs.js';
+import type { Sequential } from '../model/sequential.js';
+import type { DataBlock } from '../layout.js';
 
 /**
  * Options of `fit`, as Keras's. `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`).

@@ -2,11 +2,12 @@
 // browser bundle never sees node:fs.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ValueError } from './errors.js';
-import { describe } from './options.js';
-import { decodeModel, encodeModel, loadModel, type SaveArgs } from './io.js';
-import { fromTfjsLayers, tfjsModelJSON, toTfjsLayers, type ImportArgs, type TfjsWeightSpec } from './interop.js';
-import type { Sequential } from './model.js';
+import { ValueError } from '../errors.js';
+import { describe } from '../options.js';
+import { decodeModel, encodeModel, type SaveArgs } from './format.js';
+import { loadModel } from '../model/load.js';
+import { fromTfjsLayers, tfjsModelJSON, toTfjsLayers, type ImportArgs, type TfjsWeightSpec } from '../interop/tfjs.js';
+import type { Sequential } from '../model/sequential.js';
 
 function checkPath(caller: string, path: unknown): string {
   if (typeof path !== 'string' || path === '') throw new ValueError(`${caller}: path must be a non-empty string, received ${describe(path)}`);

@@ -1,18 +1,20 @@
 // The model: sequential([masking?, lstm, ..., lstm, dense]) over one arena in WASM memory; compile, evaluate, predict,
 // getWeights/setWeights. The training loop lives in fit.ts.
-import { ConfigError, ShapeError, StateError, ValueError } from './errors.js';
-import { checkKeys, describe, enumOption, intOption } from './options.js';
-import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from './presets.js';
-import { adam, sgd, rmsprop, lstm, dense, masking, type Optimizer, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from './layers.js';
-import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from './random.js';
-import { DataBlock, M, ModelArena, OPT_KIND, STATS } from './layout.js';
-import { alloc, f32, f64, free, i32, kernels, requireBytes } from './wasm.js';
-import { applyMask, toSequences, toTargets, toLabels, toSeqTargets, isTensorLike, type InputData, type SequenceArgs, type TargetData } from './inputs.js';
-import type { Tensor } from './tensor.js';
-import type { TensorLike } from './inputs.js';
-import type { History } from './callbacks.js';
-import { runFit, type FitArgs } from './fit.js';
-import { loadWeightsInto, saveModel, type ModelSource, type SaveArgs, type SavedModel } from './io.js';
+import { ConfigError, ShapeError, StateError, ValueError } from '../errors.js';
+import { checkKeys, describe, enumOption, intOption } from '../options.js';
+import { DEFAULT_PRESET, PRESETS, type Preset, type PresetName } from '../presets.js';
+import { lstm, dense, masking, type Layer, type LSTMLayer, type DenseLayer, type MaskingLayer } from '../layers/index.js';
+import { adam, sgd, rmsprop, type Optimizer } from '../optimizers.js';
+import { createRng, glorotUniform, initializerRng, lstmBias, orthogonal, type Rng } from '../random.js';
+import { DataBlock, M, ModelArena, OPT_KIND, STATS } from '../layout.js';
+import { alloc, f32, f64, free, i32, kernels, requireBytes } from '../wasm.js';
+import { applyMask, toSequences, toTargets, toLabels, toSeqTargets, isTensorLike, type InputData, type SequenceArgs, type TargetData } from '../inputs.js';
+import type { Tensor } from '../tensor.js';
+import type { TensorLike } from '../inputs.js';
+import type { History } from '../callbacks.js';
+import { runFit, type FitArgs } from '../fit/fit.js';
+import { saveModel, type ModelSource, type SaveArgs, type SavedModel } from '../io/format.js';
+import { loadWeightsInto } from './load.js';
 
 /**
  * A weight tensor with its Keras name (`lstm/kernel`, ...), as `getWeights` returns it.
