@@ -18,6 +18,10 @@ export {
   loss_forward, loss_forward_scalar, loss_backward, loss_backward_scalar,
 } from './head';
 export { vec_exp, vec_tanh, vec_sigmoid } from './simd';
+export {
+  pack_panels, panel_floats, gemm_nn, gemm_nn_scalar, gemm_nn_p, gemm_nn_p_scalar, gemm_tn, gemm_tn_scalar,
+  gemm_tn_p, gemm_tn_p_scalar, gemm_nt, gemm_nt_scalar, col_sum, col_sum_scalar,
+} from './ops/gemm';
 export { grad_batch, adam_step, optimizer_step, train_batches, eval_batches, predict_batch, predict_steps } from './train';
 
 export function heap_base(): usize { return __heap_base; }
