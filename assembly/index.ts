@@ -19,7 +19,8 @@ export {
 } from './head';
 export { vec_exp, vec_tanh, vec_sigmoid } from './simd';
 export {
-  pack_panels, panel_floats, gemm_nn, gemm_nn_scalar, gemm_nn_p, gemm_nn_p_scalar, gemm_tn, gemm_tn_scalar,
+  pack_panels, panel_floats, gemm_nn, gemm_nn_scalar, gemm_nn_p, gemm_nn_p_scalar, gemm_nn_bias, gemm_nn_bias_scalar,
+  gemm_nn_bias_p, gemm_tn, gemm_tn_scalar,
   gemm_tn_p, gemm_tn_p_scalar, gemm_nt, gemm_nt_scalar, col_sum, col_sum_scalar,
 } from './ops/gemm';
 export { grad_batch, adam_step, optimizer_step, train_batches, eval_batches, predict_batch, predict_steps } from './train';

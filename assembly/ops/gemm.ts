@@ -64,16 +64,16 @@ function store_n(p: usize, v: v128, n: i32): void {
 // C rows c0, c1 (cols 0..nv-1, nv <= 16) = init + A rows a0, a1 · the 16 columns at b.
 // nv < 16 only for a packed panel (its columns past N are zero): computed 16 wide, stored nv wide.
 // Inlined into mm's two loop orders: a call per tile cost 10-17% at R = 8 (8 k per tile).
-@inline function tile2x16(c0: usize, c1: usize, a0: usize, a1: usize, ak: usize, b: usize, bstep: usize, K: i32, acc: i32, nv: i32): void {
+@inline function tile2x16(c0: usize, c1: usize, i0: usize, i1: usize, a0: usize, a1: usize, ak: usize, b: usize, bstep: usize, K: i32, nv: i32): void {
   let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0;
   let y0 = x0, y1 = x0, y2 = x0, y3 = x0;
-  if (acc != 0) {
+  if (i0 != 0) {
     if (nv >= 16) {
-      x0 = v128.load(c0); x1 = v128.load(c0, 16); x2 = v128.load(c0, 32); x3 = v128.load(c0, 48);
-      y0 = v128.load(c1); y1 = v128.load(c1, 16); y2 = v128.load(c1, 32); y3 = v128.load(c1, 48);
+      x0 = v128.load(i0); x1 = v128.load(i0, 16); x2 = v128.load(i0, 32); x3 = v128.load(i0, 48);
+      y0 = v128.load(i1); y1 = v128.load(i1, 16); y2 = v128.load(i1, 32); y3 = v128.load(i1, 48);
     } else {
-      x0 = load_n(c0, nv); x1 = load_n(c0 + 16, nv - 4); x2 = load_n(c0 + 32, nv - 8); x3 = load_n(c0 + 48, nv - 12);
-      y0 = load_n(c1, nv); y1 = load_n(c1 + 16, nv - 4); y2 = load_n(c1 + 32, nv - 8); y3 = load_n(c1 + 48, nv - 12);
+      x0 = load_n(i0, nv); x1 = load_n(i0 + 16, nv - 4); x2 = load_n(i0 + 32, nv - 8); x3 = load_n(i0 + 48, nv - 12);
+      y0 = load_n(i1, nv); y1 = load_n(i1 + 16, nv - 4); y2 = load_n(i1 + 32, nv - 8); y3 = load_n(i1 + 48, nv - 12);
     }
   }
   const bEnd = b + <usize>K * bstep;
@@ -105,12 +105,12 @@ function store_n(p: usize, v: v128, n: i32): void {
 }
 
 // One C row, 32 full columns: 16 at b and 16 at b2 (the next panel).
-function tile1x32(c: usize, a: usize, ak: usize, b: usize, b2: usize, bstep: usize, K: i32, acc: i32): void {
+function tile1x32(c: usize, ic: usize, a: usize, ak: usize, b: usize, b2: usize, bstep: usize, K: i32): void {
   let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0;
   let y0 = x0, y1 = x0, y2 = x0, y3 = x0;
-  if (acc != 0) {
-    x0 = v128.load(c); x1 = v128.load(c, 16); x2 = v128.load(c, 32); x3 = v128.load(c, 48);
-    y0 = v128.load(c, 64); y1 = v128.load(c, 80); y2 = v128.load(c, 96); y3 = v128.load(c, 112);
+  if (ic != 0) {
+    x0 = v128.load(ic); x1 = v128.load(ic, 16); x2 = v128.load(ic, 32); x3 = v128.load(ic, 48);
+    y0 = v128.load(ic, 64); y1 = v128.load(ic, 80); y2 = v128.load(ic, 96); y3 = v128.load(ic, 112);
   }
   const bEnd = b + <usize>K * bstep;
   for (; b != bEnd; b += bstep) {
@@ -131,14 +131,14 @@ function tile1x32(c: usize, a: usize, ak: usize, b: usize, b2: usize, bstep: usi
 }
 
 // One C row, 48 full columns: three panels at b, b2, b3 (12 accumulators).
-function tile1x48(c: usize, a: usize, ak: usize, b: usize, b2: usize, b3: usize, bstep: usize, K: i32, acc: i32): void {
+function tile1x48(c: usize, ic: usize, a: usize, ak: usize, b: usize, b2: usize, b3: usize, bstep: usize, K: i32): void {
   let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0;
   let y0 = x0, y1 = x0, y2 = x0, y3 = x0;
   let z0 = x0, z1 = x0, z2 = x0, z3 = x0;
-  if (acc != 0) {
-    x0 = v128.load(c); x1 = v128.load(c, 16); x2 = v128.load(c, 32); x3 = v128.load(c, 48);
-    y0 = v128.load(c, 64); y1 = v128.load(c, 80); y2 = v128.load(c, 96); y3 = v128.load(c, 112);
-    z0 = v128.load(c, 128); z1 = v128.load(c, 144); z2 = v128.load(c, 160); z3 = v128.load(c, 176);
+  if (ic != 0) {
+    x0 = v128.load(ic); x1 = v128.load(ic, 16); x2 = v128.load(ic, 32); x3 = v128.load(ic, 48);
+    y0 = v128.load(ic, 64); y1 = v128.load(ic, 80); y2 = v128.load(ic, 96); y3 = v128.load(ic, 112);
+    z0 = v128.load(ic, 128); z1 = v128.load(ic, 144); z2 = v128.load(ic, 160); z3 = v128.load(ic, 176);
   }
   const bEnd = b + <usize>K * bstep;
   for (; b != bEnd; b += bstep) {
@@ -166,11 +166,11 @@ function tile1x48(c: usize, a: usize, ak: usize, b: usize, b2: usize, b3: usize,
 
 // One C row, nv <= 16 columns at b: 16 wide when packed (zero-padded panel), else vectors of 4
 // columns, then single columns.
-function tile1x16(c: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32, acc: i32, nv: i32, packed: bool): void {
+function tile1x16(c: usize, ic: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32, nv: i32, packed: bool): void {
   if (packed || nv == 16) {
     let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0;
-    if (acc != 0) {
-      x0 = load_n(c, nv); x1 = load_n(c + 16, nv - 4); x2 = load_n(c + 32, nv - 8); x3 = load_n(c + 48, nv - 12);
+    if (ic != 0) {
+      x0 = load_n(ic, nv); x1 = load_n(ic + 16, nv - 4); x2 = load_n(ic + 32, nv - 8); x3 = load_n(ic + 48, nv - 12);
     }
     let pa = a, pb = b;
     for (let k = 0; k < K; k++) {
@@ -189,7 +189,7 @@ function tile1x16(c: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32,
   const nb = <usize>nv << 2;
   let j: usize = 0;
   for (; j < n4; j += 16) {
-    let x = acc != 0 ? v128.load(c + j) : f32x4.splat(0);
+    let x = ic != 0 ? v128.load(ic + j) : f32x4.splat(0);
     let pa = a, pb = b + j;
     for (let k = 0; k < K; k++) {
       x = madd(x, v128.load32_splat(pa), v128.load(pb));
@@ -199,7 +199,7 @@ function tile1x16(c: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32,
     v128.store(c + j, x);
   }
   for (; j < nb; j += 4) {
-    let s: f32 = acc != 0 ? load<f32>(c + j) : 0;
+    let s: f32 = ic != 0 ? load<f32>(ic + j) : 0;
     let pa = a, pb = b + j;
     for (let k = 0; k < K; k++) {
       s += load<f32>(pa) * load<f32>(pb);
@@ -253,16 +253,18 @@ function tile1x16(c: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32,
 
 // Rows m, m+1 of C over panel p (nv valid columns).
 @inline function pair(C: usize, ldcb: usize, A: usize, am: usize, ak: usize, B: usize, pstep: usize, bstep: usize,
-  N: i32, K: i32, acc: i32, packed: bool, m: i32, p: i32): void {
+  N: i32, K: i32, ib: usize, ibs: usize, packed: bool, m: i32, p: i32): void {
   const nv = min(16, N - (p << 4));
   const b = B + <usize>p * pstep;
   const c0 = C + <usize>m * ldcb + (<usize>p << 6);
+  const i0 = ib == 0 ? <usize>0 : ib + <usize>m * ibs + (<usize>p << 6);
+  const i1 = ib == 0 ? <usize>0 : i0 + ibs;
   const a0 = A + <usize>m * am;
   if (packed || nv == 16) {
-    tile2x16(c0, c0 + ldcb, a0, a0 + am, ak, b, bstep, K, acc, nv);
+    tile2x16(c0, c0 + ldcb, i0, i1, a0, a0 + am, ak, b, bstep, K, nv);
   } else {
-    tile1x16(c0, a0, ak, b, bstep, K, acc, nv, false);
-    tile1x16(c0 + ldcb, a0 + am, ak, b, bstep, K, acc, nv, false);
+    tile1x16(c0, i0, a0, ak, b, bstep, K, nv, false);
+    tile1x16(c0 + ldcb, i1, a0 + am, ak, b, bstep, K, nv, false);
   }
 }
 
@@ -272,7 +274,7 @@ function tile1x16(c: usize, a: usize, ak: usize, b: usize, bstep: usize, K: i32,
 // (then a pair) row by row, so C is walked contiguously (panel-first jumps a C row per tile and
 // defeats the prefetcher: 15 -> 25 GFLOP/s at H=512, B=8, with 2x16 tiles).
 function mm(C: usize, ldcb: usize, A: usize, am: usize, ak: usize, B: usize, pstep: usize, bstep: usize,
-  M: i32, N: i32, K: i32, acc: i32, ith: i32, nth: i32, packed: bool, tn: bool): void {
+  M: i32, N: i32, K: i32, ib: usize, ibs: usize, ith: i32, nth: i32, packed: bool, tn: bool): void {
   const P = (N + 15) >> 4;
   const p0 = share(P, ith, nth);
   const p1 = share(P, ith + 1, nth);
@@ -289,34 +291,35 @@ function mm(C: usize, ldcb: usize, A: usize, am: usize, ak: usize, B: usize, pst
           tile4x8(c, ldcb, a, ak, b, bstep, K, nv);
           if (nv > 8) tile4x8(c + 32, ldcb, a, ak, b + 32, bstep, K, nv - 8);
         } else {
-          for (let j: usize = 0; j < 4; j++) tile1x16(c + j * ldcb, a + (j << 2), ak, b, bstep, K, acc, nv, false);
+          for (let j: usize = 0; j < 4; j++) tile1x16(c + j * ldcb, c + j * ldcb, a + (j << 2), ak, b, bstep, K, nv, false);
         }
       }
     }
-    for (let m = M4; m < M2; m += 2) for (let p = p0; p < p1; p++) pair(C, ldcb, A, am, ak, B, pstep, bstep, N, K, acc, packed, m, p);
+    for (let m = M4; m < M2; m += 2) for (let p = p0; p < p1; p++) pair(C, ldcb, A, am, ak, B, pstep, bstep, N, K, ib, ibs, packed, m, p);
   } else {
-    for (let p = p0; p < p1; p++) for (let m = 0; m < M2; m += 2) pair(C, ldcb, A, am, ak, B, pstep, bstep, N, K, acc, packed, m, p);
+    for (let p = p0; p < p1; p++) for (let m = 0; m < M2; m += 2) pair(C, ldcb, A, am, ak, B, pstep, bstep, N, K, ib, ibs, packed, m, p);
   }
   if (M2 == M) return;
   const c = C + <usize>M2 * ldcb;
+  const ic = ib == 0 ? <usize>0 : ib + <usize>M2 * ibs;
   const a = A + <usize>M2 * am;
   let p = p0;
   for (; p + 2 < p1 && (p + 3) << 4 <= N; p += 3) {
     const b = B + <usize>p * pstep;
-    tile1x48(c + (<usize>p << 6), a, ak, b, b + pstep, b + pstep * 2, bstep, K, acc);
+    tile1x48(c + (<usize>p << 6), ic == 0 ? <usize>0 : ic + (<usize>p << 6), a, ak, b, b + pstep, b + pstep * 2, bstep, K);
   }
   for (; p + 1 < p1 && (p + 2) << 4 <= N; p += 2) {
     const b = B + <usize>p * pstep;
-    tile1x32(c + (<usize>p << 6), a, ak, b, b + pstep, bstep, K, acc);
+    tile1x32(c + (<usize>p << 6), ic == 0 ? <usize>0 : ic + (<usize>p << 6), a, ak, b, b + pstep, bstep, K);
   }
   for (; p < p1; p++) {
-    tile1x16(c + (<usize>p << 6), a, ak, B + <usize>p * pstep, bstep, K, acc, min(16, N - (p << 4)), packed);
+    tile1x16(c + (<usize>p << 6), ic == 0 ? <usize>0 : ic + (<usize>p << 6), a, ak, B + <usize>p * pstep, bstep, K, min(16, N - (p << 4)), packed);
   }
 }
 
 // The plain-loop twin of mm over the same share (element by element, same order).
 function mm_scalar(C: usize, ldcb: usize, A: usize, am: usize, ak: usize, B: usize, pstep: usize, bstep: usize,
-  M: i32, N: i32, K: i32, acc: i32, ith: i32, nth: i32): void {
+  M: i32, N: i32, K: i32, ib: usize, ibs: usize, ith: i32, nth: i32): void {
   const P = (N + 15) >> 4;
   const n0 = share(P, ith, nth) << 4;
   const n1 = min(N, share(P, ith + 1, nth) << 4);
@@ -324,7 +327,7 @@ function mm_scalar(C: usize, ldcb: usize, A: usize, am: usize, ak: usize, B: usi
     for (let n = n0; n < n1; n++) {
       const c = C + <usize>m * ldcb + (<usize>n << 2);
       const bn = B + <usize>(n >> 4) * pstep + (<usize>(n & 15) << 2);
-      let s: f32 = acc != 0 ? load<f32>(c) : 0;
+      let s: f32 = ib != 0 ? load<f32>(ib + <usize>m * ibs + (<usize>n << 2)) : 0;
       for (let k = 0; k < K; k++) {
         s += load<f32>(A + <usize>m * am + <usize>k * ak) * load<f32>(bn + <usize>k * bstep);
       }
@@ -373,42 +376,72 @@ export function pack_panels(Bp: usize, B: usize, K: i32, N: i32, ldb: i32): void
 
 /** C (M,N) = (acc ? C : 0) + A (M,K) · B (K,N); the share ith of nth (16-column panels). */
 export function gemm_nn(C: usize, A: usize, B: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldc: i32, acc: i32, ith: i32, nth: i32): void {
-  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, acc, ith, nth, false, false);
+  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, acc != 0 ? C : 0, <usize>ldc << 2, ith, nth, false, false);
 }
 
 /** gemm_nn with B packed: Bp = pack_panels(B (K,N)). */
 export function gemm_nn_p(C: usize, A: usize, Bp: usize, M: i32, N: i32, K: i32, lda: i32, ldc: i32, acc: i32, ith: i32, nth: i32): void {
-  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, Bp, <usize>K << 6, 64, M, N, K, acc, ith, nth, true, false);
+  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, Bp, <usize>K << 6, 64, M, N, K, acc != 0 ? C : 0, <usize>ldc << 2, ith, nth, true, false);
+}
+
+// tn runs R in blocks of TN_RB rows, the whole share of C per block: each row's running sum is
+// stored to C and continued from it, so the order (r = 0.. in order) and the bits are unchanged,
+// while a block of A and of B stays in L2 (at R = 1600, H = 256 unblocked fell to 22 GFLOP/s).
+const TN_RB = 128;
+
+/**
+ * C (M,N) = bias (N, one row for every row) + A (M,K) · B (K,N): as gemm_nn from C = bias rows
+ * with acc 1, bit for bit, without writing the bias rows first (a layer's input projection).
+ */
+export function gemm_nn_bias(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldc: i32, ith: i32, nth: i32): void {
+  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, bias, 0, ith, nth, false, false);
+}
+
+/** gemm_nn_bias with B packed: Bp = pack_panels(B (K,N)). */
+export function gemm_nn_bias_p(C: usize, A: usize, Bp: usize, bias: usize, M: i32, N: i32, K: i32, lda: i32, ldc: i32, ith: i32, nth: i32): void {
+  mm(C, <usize>ldc << 2, A, <usize>lda << 2, 4, Bp, <usize>K << 6, 64, M, N, K, bias, 0, ith, nth, true, false);
+}
+
+/** Reference twin of gemm_nn_bias. */
+export function gemm_nn_bias_scalar(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldc: i32, ith: i32, nth: i32): void {
+  mm_scalar(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, bias, 0, ith, nth);
 }
 
 /** C (M,N) += A (R,M)ᵀ · B (R,N); the share ith of nth (16-column panels). */
 export function gemm_tn(C: usize, A: usize, B: usize, M: i32, N: i32, R: i32, lda: i32, ldb: i32, ldc: i32, ith: i32, nth: i32): void {
-  mm(C, <usize>ldc << 2, A, 4, <usize>lda << 2, B, 64, <usize>ldb << 2, M, N, R, 1, ith, nth, false, true);
+  const ak = <usize>lda << 2;
+  const bstep = <usize>ldb << 2;
+  for (let r = 0; r < R; r += TN_RB) {
+    mm(C, <usize>ldc << 2, A + <usize>r * ak, 4, ak, B + <usize>r * bstep, 64, bstep, M, N, min(TN_RB, R - r), C, <usize>ldc << 2, ith, nth, false, true);
+  }
 }
 
 /** gemm_tn with B packed: Bp = pack_panels(B (R,N)). */
 export function gemm_tn_p(C: usize, A: usize, Bp: usize, M: i32, N: i32, R: i32, lda: i32, ldc: i32, ith: i32, nth: i32): void {
-  mm(C, <usize>ldc << 2, A, 4, <usize>lda << 2, Bp, <usize>R << 6, 64, M, N, R, 1, ith, nth, true, true);
+  const ak = <usize>lda << 2;
+  for (let r = 0; r < R; r += TN_RB) {
+    mm(C, <usize>ldc << 2, A + <usize>r * ak, 4, ak, Bp + (<usize>r << 6), <usize>R << 6, 64, M, N, min(TN_RB, R - r), C, <usize>ldc << 2, ith, nth, true, true);
+  }
 }
 
 /** Reference twin of gemm_nn. */
 export function gemm_nn_scalar(C: usize, A: usize, B: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldc: i32, acc: i32, ith: i32, nth: i32): void {
-  mm_scalar(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, acc, ith, nth);
+  mm_scalar(C, <usize>ldc << 2, A, <usize>lda << 2, 4, B, 64, <usize>ldb << 2, M, N, K, acc != 0 ? C : 0, <usize>ldc << 2, ith, nth);
 }
 
 /** Reference twin of gemm_nn_p (reads the packed layout). */
 export function gemm_nn_p_scalar(C: usize, A: usize, Bp: usize, M: i32, N: i32, K: i32, lda: i32, ldc: i32, acc: i32, ith: i32, nth: i32): void {
-  mm_scalar(C, <usize>ldc << 2, A, <usize>lda << 2, 4, Bp, <usize>K << 6, 64, M, N, K, acc, ith, nth);
+  mm_scalar(C, <usize>ldc << 2, A, <usize>lda << 2, 4, Bp, <usize>K << 6, 64, M, N, K, acc != 0 ? C : 0, <usize>ldc << 2, ith, nth);
 }
 
 /** Reference twin of gemm_tn. */
 export function gemm_tn_scalar(C: usize, A: usize, B: usize, M: i32, N: i32, R: i32, lda: i32, ldb: i32, ldc: i32, ith: i32, nth: i32): void {
-  mm_scalar(C, <usize>ldc << 2, A, 4, <usize>lda << 2, B, 64, <usize>ldb << 2, M, N, R, 1, ith, nth);
+  mm_scalar(C, <usize>ldc << 2, A, 4, <usize>lda << 2, B, 64, <usize>ldb << 2, M, N, R, C, <usize>ldc << 2, ith, nth);
 }
 
 /** Reference twin of gemm_tn_p (reads the packed layout). */
 export function gemm_tn_p_scalar(C: usize, A: usize, Bp: usize, M: i32, N: i32, R: i32, lda: i32, ldc: i32, ith: i32, nth: i32): void {
-  mm_scalar(C, <usize>ldc << 2, A, 4, <usize>lda << 2, Bp, <usize>R << 6, 64, M, N, R, 1, ith, nth);
+  mm_scalar(C, <usize>ldc << 2, A, 4, <usize>lda << 2, Bp, <usize>R << 6, 64, M, N, R, C, <usize>ldc << 2, ith, nth);
 }
 
 // ---- exported: nt ------------------------------------------------------------------------------

@@ -292,6 +292,52 @@ describe('packed and plain B give the same bits', () => {
   }
 });
 
+describe('gemm_nn_bias(_p): C = bias rows + A·B, the bits of bias copied into C then gemm_nn with acc 1', () => {
+  // Oracles: gemm_nn(_scalar) on C pre-filled with the bias rows (the order contract makes the two
+  // bitwise equal), and a float64 reference of bias + A·B.
+  const shapes: Array<[number, number, number]> = [[1, 1, 0], [1, 5, 1], [2, 16, 3], [3, 17, 4], [5, 33, 17], [6, 70, 5], [33, 113, 16], [64, 128, 1]];
+  for (const [M, N, K] of shapes) {
+    it(`M=${M} N=${N} K=${K}, strided`, () => {
+      const k = kernels();
+      const r = prng(1000 + M * 131 + N * 7 + K);
+      const [lda, ldb, ldc] = [K + 1, N + 3, N + 2];
+      const m = new Mem();
+      const Av = fround(uniform(r, Math.max(1, M * lda), -1, 1));
+      const Bv = fround(uniform(r, Math.max(1, K * ldb), -1, 1));
+      const bias = fround(uniform(r, N, -1, 1));
+      const A = m.put(Av);
+      const B = m.put(Bv);
+      const Bp = m.put(k.panel_floats(K, N) || 1);
+      k.pack_panels(Bp, B, K, N, ldb);
+      const pb = m.put(bias);
+      const rows = new Array(M * ldc).fill(0);
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) rows[i * ldc + j] = bias[j];
+      const grab = (C: number) => { const all = m.take(C, M * ldc); return Array.from({ length: M * N }, (_, q) => all[Math.floor(q / N) * ldc + (q % N)]); };
+      const ref = m.put(rows);
+      k.gemm_nn(ref, A, B, M, N, K, lda, ldb, ldc, 1, 0, 1);
+      const refScalar = m.put(rows);
+      k.gemm_nn_scalar(refScalar, A, B, M, N, K, lda, ldb, ldc, 1, 0, 1);
+      const ours = m.put(M * ldc);
+      k.gemm_nn_bias(ours, A, B, pb, M, N, K, lda, ldb, ldc, 0, 1);
+      const oursP = m.put(M * ldc);
+      k.gemm_nn_bias_p(oursP, A, Bp, pb, M, N, K, lda, ldc, 0, 1);
+      const oursS = m.put(M * ldc);
+      k.gemm_nn_bias_scalar(oursS, A, B, pb, M, N, K, lda, ldb, ldc, 0, 1);
+      expectBits('gemm_nn_bias vs bias rows + gemm_nn', grab(ours), grab(ref));
+      expectBits('gemm_nn_bias_p vs bias rows + gemm_nn', grab(oursP), grab(ref));
+      expectBits('gemm_nn_bias_scalar vs bias rows + gemm_nn_scalar', grab(oursS), grab(refScalar));
+      const f64 = Array.from({ length: M * N }, (_, q) => {
+        const [i, j] = [Math.floor(q / N), q % N];
+        let s = bias[j];
+        for (let t = 0; t < K; t++) s += Av[i * lda + t] * Bv[t * ldb + j];
+        return s;
+      });
+      expectClose('gemm_nn_bias vs float64', grab(ours), f64, { abs: (K + 2) * U * 4 });
+      m.done();
+    });
+  }
+});
+
 describe('gemm_nt: SIMD vs the lane-sum order, scalar twin vs the sequential dot, both vs float64', () => {
   const p = PRODUCTS.gemm_nt;
   const all = cases((c) => c.K, (c) => c.K);
