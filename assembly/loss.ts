@@ -9,7 +9,7 @@
 import { splat, hsum, hmax, exp4 } from './simd';
 
 /** probs = softmax(logits) using exp4; returns logsumexp(logits) if wantLse, else 0. */
-@inline export function softmax_simd(probs: usize, logits: usize, V: i32, wantLse: bool): f32 {
+export function softmax_simd(probs: usize, logits: usize, V: i32, wantLse: bool): f32 {
   const vb = <usize>V << 2;
   const v4 = <usize>(V & ~3) << 2;
   let v: usize = 0;
@@ -56,7 +56,7 @@ import { splat, hsum, hmax, exp4 } from './simd';
 }
 
 /** Reference softmax with Mathf.exp; same return convention as softmax_simd. */
-@inline export function softmax_ref(probs: usize, logits: usize, V: i32, wantLse: bool): f32 {
+export function softmax_ref(probs: usize, logits: usize, V: i32, wantLse: bool): f32 {
   let mx: f32 = <f32>-Infinity;
   for (let v = 0; v < V; v++) {
     const l = load<f32>(logits + (<usize>v << 2));

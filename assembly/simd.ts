@@ -185,3 +185,12 @@ export function vec_sigmoid(out: usize, inp: usize, n: i32): void {
   for (; i < b16; i += 16) v128.store(p + i, z);
   for (; i < bytes; i += 4) store<f32>(p + i, 0);
 }
+
+/** Copies `bytes` (a multiple of 4) from src to dst (not overlapping). For short rows: memory.copy is a call out of the JIT code. */
+@inline export function copy_bytes(dst: usize, src: usize, bytes: usize): void {
+  const b16 = bytes & ~15;
+  let i: usize = 0;
+  for (; i < b16; i += 16) v128.store(dst + i, v128.load(src + i));
+  for (; i < bytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+}
+

@@ -1,7 +1,8 @@
 // Public exports only.
 export { ready, isReady } from './wasm.js';
 export { sequential, Sequential } from './model/sequential.js';
-export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor, LossName, MetricName } from './model/sequential.js';
+export type { SequentialArgs, CompileArgs, EvaluateArgs, PredictArgs, NamedTensor } from './model/sequential.js';
+export type { LossName, MetricName } from './model/compile.js';
 export { lstm, dense, masking, timeDistributed } from './layers/index.js';
 export type { LSTMArgs, DenseArgs, DenseActivation, MaskingArgs, Layer, LSTMLayer, DenseLayer, MaskingLayer } from './layers/index.js';
 export { adam, sgd, rmsprop } from './optimizers.js';

@@ -231,3 +231,17 @@ export function rmsprop(args: RMSpropArgs = {}): RMSpropOptimizer {
   if (centered && momentum > 0) throw new ConfigError(`${c}: centered with momentum is not supported (each needs its own state; lstm-wasm keeps one)`);
   return { className: 'RMSprop', config: { learningRate, rho, epsilon, momentum, centered, ...clipOptions(c, args) } };
 }
+
+/** THE optimizer map: Keras class name -> factory (compile, saved files, workers). */
+export const OPTIMIZERS: Readonly<Record<Optimizer['className'], (args: never) => Optimizer>> = Object.freeze({ Adam: adam, SGD: sgd, RMSprop: rmsprop });
+
+/** The factory of a class name, or undefined (never an Object.prototype member). */
+export function optimizerFactory(className: unknown): ((args: never) => Optimizer) | undefined {
+  return typeof className === 'string' && Object.hasOwn(OPTIMIZERS, className) ? OPTIMIZERS[className as Optimizer['className']] : undefined;
+}
+
+/** An optimizer given as an object, rebuilt through its factory (so a hand-made one gets the same checks); undefined options dropped. */
+export function rebuildOptimizer(o: Optimizer): Optimizer {
+  const cfg = Object.fromEntries(Object.entries(o.config).filter(([, v]) => v !== undefined && v !== null));
+  return optimizerFactory(o.className)!(cfg as never);
+}

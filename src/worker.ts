@@ -10,9 +10,8 @@ import { ready } from './wasm.js';
 import { sequential, type CompileArgs, type NamedTensor, type Sequential, type SequentialArgs } from './model/sequential.js';
 import { decodeModel, type ModelSource, type SavedModel } from './io/format.js';
 import { loadModel } from './model/load.js';
-import * as layerFactories from './layers/index.js';
-import type { Layer } from './layers/index.js';
-import { adam, sgd, rmsprop, type Optimizer } from './optimizers.js';
+import { kindOf, type Layer } from './layers/index.js';
+import { optimizerFactory, type Optimizer } from './optimizers.js';
 import { History, earlyStopping, type EarlyStoppingArgs, type Logs } from './callbacks.js';
 import { createRng, type Rng, type RngKind, type RngState } from './random.js';
 import type { FitArgs } from './fit/fit.js';
@@ -153,7 +152,6 @@ type FromWorker =
 
 const ERRORS: Record<string, new (m: string) => Error> = { LstmWasmError, ShapeError, ValueError, ConfigError, StateError };
 
-const LAYER_FACTORIES = ['lstm', 'dense', 'masking'];
 
 const TRAIN_KEYS = ['model', 'from', 'compile', 'x', 'y', 'fit', 'onEpoch', 'signal', 'workerUrl'] as const;
 
@@ -426,15 +424,13 @@ export function serveWorker(port?: WorkerPort): void {
   post({ tag: TAG, type: 'ready' });
 }
 
-// Layers cross as plain {className, config} objects; each is rebuilt through its own factory
-// (lstm, dense, masking, ... by lower-cased className) so a hand-made config is validated as the
-// factory would. A className without a factory is left for sequential() to accept or refuse.
+// Layers cross as plain {className, config} objects; each is rebuilt through its kind's factory
+// (the registry's, by className) so a hand-made config is validated as the factory would. A
+// className without a kind is left for sequential() to refuse.
 function rebuildLayer(l: unknown): unknown {
   const o = l as { className?: unknown; config?: unknown } | null;
-  if (o === null || typeof o !== 'object' || typeof o.className !== 'string') return l;
-  const name = o.className.toLowerCase();
-  const factory = LAYER_FACTORIES.includes(name) ? (layerFactories as unknown as Record<string, (c: unknown) => unknown>)[name] : undefined;
-  return typeof factory === 'function' ? factory(o.config) : l;
+  const kind = o !== null && typeof o === 'object' ? kindOf(o.className) : undefined;
+  return kind ? kind.make(o!.config) : l;
 }
 
 async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, transfer?: ArrayBuffer[]) => void): Promise<void> {
@@ -455,8 +451,7 @@ async function runJob(job: Job, signal: AbortSignal, post: (m: FromWorker, trans
   try {
     if (job.compile) {
       const opt = job.compile.optimizer;
-      const factories = { Adam: adam, SGD: sgd, RMSprop: rmsprop } as Record<string, ((a: never) => Optimizer) | undefined>;
-      const make = opt !== null && typeof opt === 'object' ? factories[(opt as Optimizer).className] : undefined;
+      const make = opt !== null && typeof opt === 'object' ? optimizerFactory((opt as Optimizer).className) : undefined;
       const optimizer = make ? make({ ...(opt as Optimizer).config } as never) : opt;
       model.compile({ ...job.compile, ...(optimizer === undefined ? {} : { optimizer }) });
     }

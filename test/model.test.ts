@@ -227,7 +227,7 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     expect(() => dense({ units: 3, activation: 'elu' as never })).toThrow(/activation must be one of 'softmax'/);
     expect(() => adam({ learningRate: NaN })).toThrow(/learningRate must be a finite number/);
     expect(() => sequential({ preset: 'keras1' as never, layers: [lstm({ units: 2, inputShape: [1, 1] }), dense({ units: 2 })] })).toThrow(/preset must be one of 'keras2', 'keras3'/);
-    expect(() => sequential({ layers: [dense({ units: 2 })] })).toThrow(/layers must be one or more lstm\(\.\.\.\) then dense/);
+    expect(() => sequential({ layers: [dense({ units: 2 })] })).toThrow(/layers\[0\] \(dense\) cannot come first: it takes no inputShape/);
   });
 
   it('fit before compile, and use after dispose, are state errors', async () => {

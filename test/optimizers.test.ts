@@ -18,7 +18,7 @@ import {
   adam, dense, lstm, rmsprop, sequential, sgd, loadModel, encodeModel, decodeModel,
   ConfigError, ValueError, type Optimizer,
 } from '../src/index.js';
-import { M } from '../src/layout.js';
+import { OP_STEP, OP_LR, OP_EPS } from '../src/generated/abi.js';
 import { expectClose, KerasAdam, Prng, randomOneHot } from './helpers/compare.js';
 import { randomWeights, twin, twinRun, useTfjsCpuAndWasm, type Weights } from './helpers/twin.js';
 
@@ -51,7 +51,7 @@ async function fitOurs(preset: PresetName, kernels: 'simd' | 'scalar', weights: 
   const model = ours(preset, kernels, weights, optimizer);
   try {
     await model.fit({ shape: [d.N, d.T, d.D], data: x }, { shape: [d.N, d.V], data: y }, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-    expect(model.arena!.slots()[M.step]).toBe(3);
+    expect(model.arena!.opt()[OP_STEP]).toBe(3);
     return model.getWeights().map((w) => w.data);
   } finally {
     model.dispose();

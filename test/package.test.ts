@@ -24,8 +24,9 @@ const PKG = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
   main: string; types: string; devDependencies: Record<string, string>;
 };
 // Guards against packing something big by mistake (measured at 0.1.0: 130 kB packed, 377 kB unpacked;
-// with stacked/stateful LSTMs and the embedded binary gzipped: 191 kB packed, 564 kB unpacked).
-const BUDGET = { packed: 200_000, unpacked: 600_000 };
+// with stacked/stateful LSTMs and the embedded binary gzipped: 191 kB packed, 564 kB unpacked; with
+// the batched engine's modules (one file per layer kind, plan, arena, the slot tables): 214 kB, 623 kB).
+const BUDGET = { packed: 240_000, unpacked: 700_000 };
 
 interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 

@@ -4,11 +4,12 @@
 import { StateError, ValueError } from '../errors.js';
 import { checkKeys, describe, enumOption, intOption } from '../options.js';
 import { History, ProgressLogger, type Callback, type Logs } from '../callbacks.js';
-import { M, STATS } from '../layout.js';
+import { OP_STEP, STATS } from '../generated/abi.js';
 import { f64, i32, kernels } from '../wasm.js';
 import type { InputData, SequenceArgs, TargetData } from '../inputs.js';
-import type { Sequential } from '../model/sequential.js';
-import type { DataBlock } from '../layout.js';
+import type { ModelState } from '../model/state.js';
+import { checkBatchSize, loadData, sizeScratch } from '../model/run.js';
+import type { DataBlock } from '../arena.js';
 
 /**
  * Options of `fit`, as Keras's. `lengths`/`padding` give padded tensors' real lengths (see `SequenceArgs`).
@@ -82,11 +83,11 @@ async function maybeYield(): Promise<void> {
 }
 
 /** @internal The body of `Sequential.fit`. */
-export async function runFit(model: Sequential, x: InputData, y: TargetData, args: FitArgs): Promise<History> {
+export async function runFit(model: ModelState, x: InputData, y: TargetData, args: FitArgs): Promise<History> {
   const c = 'fit()';
   checkKeys(c, args, FIT_KEYS);
   const epochs = args.epochs === undefined ? 1 : intOption(c, 'epochs', args.epochs, 1);
-  const batchSize = model.checkBatchSize(c, args.batchSize);
+  const batchSize = checkBatchSize(model, c, args.batchSize);
   const initialEpoch = args.initialEpoch === undefined ? 0 : intOption(c, 'initialEpoch', args.initialEpoch, 0);
   if (initialEpoch >= epochs) throw new ValueError(`${c}: initialEpoch (${initialEpoch}) must be below epochs (${epochs})`);
   if (args.shuffle !== undefined && typeof args.shuffle !== 'boolean') throw new ValueError(`${c}: shuffle must be a boolean, received ${describe(args.shuffle)}`);
@@ -128,7 +129,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
     if (typeof split !== 'number' || !(split > 0 && split < 1)) {
       throw new ValueError(`${c}: validationSplit must be a number in (0, 1), received ${describe(split)}`);
     }
-    const all = model.loadData(c, x, y, seqArgs);
+    const all = loadData(model, c, x, y, seqArgs);
     const nTrain = Math.floor(all.N * (1 - split)); // Keras: split_at = int(len(x) * (1 - split))
     if (nTrain < 1 || nTrain >= all.N) {
       all.dispose();
@@ -143,16 +144,17 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
         throw new ValueError(`${c}: validationData must be [x, y] or [x, y, { lengths, padding }], received ${describe(vd)}`);
       }
       if (vd[2] !== undefined) checkKeys(`${c} validationData[2]`, vd[2], ['lengths', 'padding']);
-      valBlock = model.loadData(`${c} validationData`, vd[0], vd[1], vd[2] ?? {});
+      valBlock = loadData(model, `${c} validationData`, vd[0], vd[1], vd[2] ?? {});
     }
     try {
-      block = model.loadData(c, x, y, seqArgs);
+      block = loadData(model, c, x, y, seqArgs);
     } catch (e) {
       valBlock?.dispose();
       throw e;
     }
   }
 
+  sizeScratch(model, c, [block, valBlock], batchSize);
   model.busy = 'fit()';
   const k = kernels();
   const N = block.N;
@@ -187,7 +189,7 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
   model.stopTraining = false;
   let divergence: ValueError | null = null;
   try {
-    for (const cb of callbacks) (cb as { setModel?: (m: Sequential) => void }).setModel?.(model);
+    for (const cb of callbacks) (cb as { setModel?: (m: ModelState) => void }).setModel?.(model);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       if (signal?.aborted || model.stopTraining) break;
@@ -273,17 +275,17 @@ export async function runFit(model: Sequential, x: InputData, y: TargetData, arg
 
 interface Snapshot { params: Float32Array; m: Float32Array; v: Float32Array; step: number; states: Float32Array }
 
-function snapshotState(model: Sequential): Snapshot {
+function snapshotState(model: ModelState): Snapshot {
   const a = model.live('fit()');
-  return { params: a.region('params').slice(), m: a.region('m').slice(), v: a.region('v').slice(), step: a.slots()[M.step], states: a.states().slice() };
+  return { params: a.region('params').slice(), m: a.region('m').slice(), v: a.region('v').slice(), step: a.opt()[OP_STEP], states: a.states().slice() };
 }
 
-function restoreState(model: Sequential, s: Snapshot): void {
+function restoreState(model: ModelState, s: Snapshot): void {
   const a = model.live('fit()');
   a.region('params').set(s.params);
   a.region('m').set(s.m);
   a.region('v').set(s.v);
-  a.slots()[M.step] = s.step;
+  a.opt()[OP_STEP] = s.step;
   a.states().set(s.states);
 }
 
@@ -292,7 +294,7 @@ function restoreState(model: Sequential, s: Snapshot): void {
 // Then it keeps the latest of the states before it whose loss over the whole training set is
 // finite (so the model never predicts NaN), looking back at most RING batches, else the epoch start.
 const RING = 8;
-function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot, upTo: number, batchSize: number): { batch: number; what: string; atStart: boolean } {
+function replayToLastFinite(model: ModelState, block: DataBlock, start: Snapshot, upTo: number, batchSize: number): { batch: number; what: string; atStart: boolean } {
   const a = model.live('fit()');
   const k = kernels();
   restoreState(model, start);
@@ -323,7 +325,7 @@ function replayToLastFinite(model: Sequential, block: DataBlock, start: Snapshot
 }
 
 // Weights and the optimizer's state (Adam's v can overflow while the weights stay finite).
-function stateFinite(model: Sequential): boolean {
+function stateFinite(model: ModelState): boolean {
   const a = model.live('fit()');
   for (const r of ['params', 'm', 'v'] as const) {
     const p = a.region(r);

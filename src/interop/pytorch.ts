@@ -10,6 +10,7 @@ import { checkKeys, describe } from '../options.js';
 import { dense, lstm, masking, type Layer } from '../layers/index.js';
 import { sequential, type Sequential } from '../model/sequential.js';
 import { PRESETS } from '../presets.js';
+import { describePlan } from '../plan.js';
 import { isObj, type ImportArgs } from './tfjs.js';
 
 /**
@@ -79,6 +80,10 @@ export function toPyTorchState(model: Sequential, args: PyTorchNames = {}): PyTo
     if (typeof v !== 'string' || v === '') throw new ValueError(`${c}: ${k} must be a non-empty string, received ${describe(v)}`);
   }
   if (ln === dn) throw new ValueError(`${c}: lstmName and denseName must differ, both are '${ln}'`);
+  const kinds = model.plan.program.map((l) => l.kind.className).join(',');
+  if (!/^(LSTM,)+Dense$/.test(kinds)) {
+    throw new ConfigError(`${c}: a state_dict of one nn.LSTM and one nn.Linear holds LSTMs then one Dense; this model is ${describePlan(model.plan)} (copy getWeights() per layer instead)`);
+  }
   if (new Set(model.units).size > 1) {
     throw new ConfigError(`${c}: this model stacks LSTMs of ${model.units.join(', ')} units; one PyTorch nn.LSTM stacks layers of a single hidden_size (copy getWeights() per layer instead)`);
   }

@@ -6,11 +6,12 @@
 // both the cell candidate. Only ONNX differs (i, o, f, c).
 import { ConfigError, LstmWasmError, ShapeError, ValueError } from '../errors.js';
 import { checkKeys, describe } from '../options.js';
-import { dense, lstm, masking, DENSE_ACTIVATIONS, type DenseActivation, type Layer } from '../layers/index.js';
-import { lstmName, paramShapes } from '../layout.js';
+import { REGISTRY, kindOf, type Layer } from '../layers/index.js';
+import { kerasInputShape, type LayerKind } from '../layers/kind.js';
+import { describePlan, planModel } from '../plan.js';
 import { sequential, type Sequential, type SequentialArgs } from '../model/sequential.js';
 import { LIBRARY_VERSION } from '../io/format.js';
-import { PRESETS, type RecurrentActivation } from '../presets.js';
+import { PRESETS, type PresetName } from '../presets.js';
 
 // ---- TensorFlow.js Layers --------------------------------------------------------------------
 
@@ -98,10 +99,7 @@ export interface TfjsLayersSource {
  */
 export type ImportArgs = Omit<SequentialArgs, 'layers'>;
 
-const TFJS_ACT: Record<RecurrentActivation, string> = { hardSigmoid: 'hard_sigmoid', sigmoid: 'sigmoid' };
 
-const glorotUniformJSON = () => ({ class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } });
-const zerosJSON = () => ({ class_name: 'Zeros', config: {} });
 
 /**
  * The model as TensorFlow.js Layers artefacts, every Keras option spelled out. Load them in tfjs
@@ -117,38 +115,10 @@ export function toTfjsLayers(model: Sequential, args: { weightsPath?: string } =
   const weightsPath = args.weightsPath ?? 'weights.bin';
   if (typeof weightsPath !== 'string' || weightsPath === '') throw new ValueError(`${c}: weightsPath must be a non-empty string, received ${describe(weightsPath)}`);
   const ws = model.getWeights();
-  const batchInputShape = [model.batchSize, model.T, model.D];
-  const layers: Array<{ class_name: string; config: Record<string, unknown> }> = [];
-  const first = { batch_input_shape: batchInputShape, dtype: 'float32' };
-  if (model.maskingLayer) {
-    const maskValue = model.maskingLayer.config.maskValue;
-    if (!Number.isFinite(maskValue)) throw new ValueError(`${c}: the masking layer's maskValue ${maskValue} cannot be written in JSON`);
-    layers.push({ class_name: 'Masking', config: { name: 'masking', trainable: true, ...first, mask_value: maskValue } });
-  }
-  model.lstmLayers.forEach((l, i) => {
-    const lc = l.config;
-    layers.push({
-      class_name: 'LSTM',
-      config: {
-        name: lstmName(i), trainable: true, ...(model.maskingLayer || i > 0 ? {} : first),
-        units: lc.units, activation: 'tanh', recurrent_activation: TFJS_ACT[lc.recurrentActivation ?? PRESETS[model.config.preset].recurrentActivation], use_bias: true,
-        kernel_initializer: glorotUniformJSON(), recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
-        bias_initializer: zerosJSON(), unit_forget_bias: lc.unitForgetBias ?? true,
-        kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
-        kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
-        dropout: 0, recurrent_dropout: 0, implementation: 1,
-        return_sequences: lc.returnSequences === true, return_state: false, go_backwards: false, stateful: model.stateful, unroll: false,
-      },
-    });
-  });
-  layers.push({
-    class_name: 'Dense',
-    config: {
-      name: 'dense', trainable: true, units: model.V, activation: model.denseLayer.config.activation ?? 'softmax', use_bias: true,
-      kernel_initializer: glorotUniformJSON(), bias_initializer: zerosJSON(),
-      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
-    },
-  });
+  const plan = model.plan;
+  const first = { batch_input_shape: [plan.batchSize, plan.T, plan.D], dtype: 'float32' };
+  const layers = plan.layers.map((l, i) =>
+    l.kind.toKeras(l.layer, { name: l.name, first: i === 0 ? first : null, preset: plan.preset, kerasVersion: '', at: `${c}: layers[${i}] (${l.kind.factory})` }));
   const weightSpecs: TfjsWeightSpec[] = ws.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' }));
   const total = ws.reduce((n, w) => n + w.data.length, 0);
   const weightData = new ArrayBuffer(total * 4);
@@ -217,65 +187,34 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   const rawLayers = Array.isArray(topo.config) ? topo.config : isObj(topo.config) && Array.isArray(topo.config.layers) ? topo.config.layers : null;
   if (!rawLayers) throw new ValueError(`${c}: modelTopology.config.layers is missing`);
 
-  // Layers: [InputLayer?] [Masking?] LSTM+ (Dense | TimeDistributed(Dense)).
-  let inputShape: unknown[] | null = null;
-  let inputBatch: unknown = null;
-  const shapeOf = (cfg: Cfg): unknown[] | null =>
-    Array.isArray(cfg.batch_input_shape) ? cfg.batch_input_shape.slice(1)
-      : Array.isArray(cfg.batch_shape) ? cfg.batch_shape.slice(1)
-        : Array.isArray(cfg.input_shape) ? cfg.input_shape
-          : null;
-  const batchOf = (cfg: Cfg): unknown =>
-    Array.isArray(cfg.batch_input_shape) ? cfg.batch_input_shape[0] : Array.isArray(cfg.batch_shape) ? cfg.batch_shape[0] : null;
-  const seq: Array<{ className: string; config: Cfg }> = [];
-  for (const l of rawLayers as unknown[]) {
+  // Layers: [InputLayer?] then any registered kinds (TimeDistributed(Dense) as the Dense it wraps:
+  // ours runs on every step of a sequence). Each kind reads its own Keras config.
+  let input: { shape: unknown[]; batch: unknown } | null = null;
+  const seq: Array<{ className: string; config: Cfg; kind: LayerKind; args: Record<string, unknown> }> = [];
+  (rawLayers as unknown[]).forEach((l, i) => {
     if (!isObj(l) || typeof l.class_name !== 'string' || !isObj(l.config)) throw new ValueError(`${c}: every layer must be { class_name, config }, received ${describe(l)}`);
-    if (l.class_name === 'InputLayer') {
-      inputShape = shapeOf(l.config);
-      inputBatch = batchOf(l.config);
-    } else if (l.class_name === 'TimeDistributed' && isObj(l.config.layer) && l.config.layer.class_name === 'Dense' && isObj(l.config.layer.config)) {
-      seq.push({ className: 'Dense', config: l.config.layer.config }); // Dense on every step, as ours after a returnSequences LSTM
-    } else seq.push({ className: l.class_name, config: l.config });
-  }
-  const kinds = seq.map((l) => l.className).join(', ');
-  if (!/^(Masking, )?(LSTM, )+Dense$/.test(kinds)) {
-    throw new ConfigError(`${c}: the layers are [${kinds}]; lstm-wasm imports one or more LSTM then Dense (or TimeDistributed(Dense)), optionally behind Masking`);
-  }
-  const mc = seq[0].className === 'Masking' ? seq[0].config : null;
-  const lcs = seq.filter((l) => l.className === 'LSTM').map((l) => l.config);
-  const dc = seq[seq.length - 1].config;
-  inputShape ??= shapeOf(seq[0].config);
-  inputBatch ??= batchOf(seq[0].config);
-
-  const refuse = (layer: string, cfg: Cfg, key: string, ok: (v: unknown) => boolean, why: string) => {
-    if (cfg[key] !== undefined && !ok(cfg[key])) throw new ConfigError(`${c}: ${layer} has ${key}: ${describe(cfg[key])}; ${why}`);
-  };
-  const isNull = (v: unknown) => v === null;
-  const isZero = (v: unknown) => v === 0 || v === null;
-  const isFalse = (v: unknown) => v === false || v === null;
-  const isBool = (v: unknown) => typeof v === 'boolean' || v === null;
-  for (const k of ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']) {
-    lcs.forEach((lc) => refuse('LSTM', lc, k, isNull, 'lstm-wasm has no regularizers or constraints'));
-    refuse('Dense', dc, k, isNull, 'lstm-wasm has no regularizers or constraints');
-  }
-  const recurrentActivations = lcs.map((lc): RecurrentActivation => {
-    refuse('LSTM', lc, 'activation', (v) => v === 'tanh', "only 'tanh' is supported");
-    refuse('LSTM', lc, 'use_bias', (v) => v === true, 'lstm-wasm LSTMs have a bias');
-    refuse('LSTM', lc, 'dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
-    refuse('LSTM', lc, 'recurrent_dropout', isZero, 'lstm-wasm has no dropout (set it to 0 to import the trained weights)');
-    for (const k of ['return_state', 'go_backwards', 'time_major']) refuse('LSTM', lc, k, isFalse, 'lstm-wasm LSTMs run forward and return their outputs only');
-    for (const k of ['return_sequences', 'stateful']) refuse('LSTM', lc, k, isBool, 'expected a boolean');
-    const ra = lc.recurrent_activation;
-    if (ra === 'sigmoid') return 'sigmoid';
-    if (ra === 'hard_sigmoid' || ra === 'hardSigmoid') {
-      // Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6; Keras 2 and tfjs use clip(0.2x + 0.5, 0, 1).
-      if (/^3\./.test(kerasVersion)) throw new ConfigError(`${c}: a Keras ${kerasVersion} hard_sigmoid is relu6(x + 3) / 6, which lstm-wasm lacks (its hardSigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))`);
-      return 'hardSigmoid';
+    let cls = l.class_name;
+    let cfg = l.config;
+    if (cls === 'InputLayer') {
+      input = kerasInputShape(cfg);
+      return;
     }
-    throw new ConfigError(`${c}: LSTM has recurrent_activation ${describe(ra)}; lstm-wasm supports 'hard_sigmoid' and 'sigmoid'`);
+    if (cls === 'TimeDistributed' && isObj(cfg.layer) && cfg.layer.class_name === 'Dense' && isObj(cfg.layer.config)) {
+      input ??= seq.length === 0 ? kerasInputShape(cfg) : null;
+      cls = 'Dense';
+      cfg = cfg.layer.config;
+    }
+    const kind = kindOf(cls);
+    if (!kind) {
+      throw new ConfigError(`${c}: layers[${i}] is a ${describe(cls)}; lstm-wasm imports ${Object.keys(REGISTRY).join(', ')} layers (and TimeDistributed(Dense), InputLayer)`);
+    }
+    if (seq.length === 0) input ??= kerasInputShape(cfg);
+    const ctx = { name: String(cfg.name ?? kind.factory), first: null, preset: PRESETS.keras2, kerasVersion, at: `${c}: layers[${i}] ${cls}` };
+    seq.push({ className: cls, config: cfg, kind, args: kind.fromKeras(cfg, ctx) });
   });
-  refuse('Dense', dc, 'activation', (v) => (DENSE_ACTIVATIONS as readonly unknown[]).includes(v), `lstm-wasm supports ${DENSE_ACTIVATIONS.join(', ')}`);
-  refuse('Dense', dc, 'use_bias', (v) => v === true, 'lstm-wasm Dense layers have a bias');
+  if (seq.length === 0) throw new ConfigError(`${c}: the model has no layers`);
+  const inputShape = (input as { shape: unknown[]; batch: unknown } | null)?.shape ?? null;
+  const inputBatch = (input as { shape: unknown[]; batch: unknown } | null)?.batch ?? null;
 
   // Weights: concatenated buffers, specs in order, matched to layers by name (else by position).
   const specs = artifacts.weightSpecs ?? (Array.isArray(artifacts.weightsManifest) ? artifacts.weightsManifest.flatMap((g) => (isObj(g) && Array.isArray(g.weights) ? g.weights : [])) : null);
@@ -301,14 +240,35 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
   if (offset !== bytes.length) {
     throw new ValueError(`${c}: ${offset > bytes.length ? 'truncated' : 'oversized'} weightData: the specs describe ${offset} bytes, weightData has ${bytes.length}`);
   }
-  const dname = typeof dc.name === 'string' ? dc.name : 'dense';
-  const wanted: Array<[string, string]> = [
-    ...lcs.flatMap((lc, i): Array<[string, string]> => {
-      const n = typeof lc.name === 'string' ? lc.name : lstmName(i);
-      return [[n, 'kernel'], [n, 'recurrent_kernel'], [n, 'bias']];
-    }),
-    [dname, 'kernel'], [dname, 'bias'],
-  ];
+  // The layers, with the input shape on the first; D from the input shape, else the first kernel's rows.
+  let T: number | null = null;
+  let D: unknown = located[0] && (located[0].spec.shape as unknown[]).length === 2 ? (located[0].spec.shape as number[])[0] : undefined;
+  if (inputShape) {
+    if (inputShape.length !== 2) throw new ShapeError(`${c}: the input shape is [${inputShape.join(', ')}] per sample; lstm-wasm reads [timesteps, features]`);
+    T = inputShape[0] === null ? null : (inputShape[0] as number);
+    D = inputShape[1];
+  }
+  const wrap = <R>(f: () => R): R => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${c}: ${e.message}`);
+      throw e;
+    }
+  };
+  const stateful = seq.some((l) => l.args.stateful === true);
+  const layers = wrap(() => seq.map((l, i) => {
+    const firstArgs = i !== 0 ? {} : stateful ? { batchInputShape: [inputBatch as number, T, D as number] } : { inputShape: [T, D as number] };
+    return l.kind.make({ ...l.args, ...firstArgs }) as Layer;
+  }));
+  const plan = wrap(() => planModel('sequential()', layers, PRESETS[args.preset as PresetName] ?? PRESETS.keras2));
+
+  // Each planned weight, found by its layer's name in the file (tfjs may prefix paths:
+  // 'model/lstm_1/kernel'), else all of them by position (Keras's order).
+  const wanted: Array<[string, string]> = plan.layers.flatMap((l, i) => {
+    const fileName = typeof seq[i].config.name === 'string' ? (seq[i].config.name as string) : l.name;
+    return l.slices.map((w): [string, string] => [fileName, w.name.slice(l.name.length + 1)]);
+  });
   let chosen = wanted.map(([layer, w]) => {
     const hits = located.filter(({ spec }) => {
       const path = spec.name.replace(/:\d+$/, '').split('/');
@@ -328,53 +288,15 @@ export function fromTfjsLayers(artifacts: TfjsLayersSource, args: ImportArgs = {
     for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(x!.at + 4 * k, true);
     return { name: x!.spec.name, shape: [...(x!.spec.shape as number[])], data: out };
   });
-
-  const units = lcs.map((lc) => lc.units as number);
-  const V = dc.units;
-  const W = weights[0];
-  let T: number | null = null;
-  let D: unknown = W.shape.length === 2 ? W.shape[0] : undefined;
-  if (inputShape) {
-    if (inputShape.length !== 2) throw new ShapeError(`${c}: the input shape is [${inputShape.join(', ')}] per sample; lstm-wasm reads [timesteps, features]`);
-    T = inputShape[0] === null ? null : (inputShape[0] as number);
-    D = inputShape[1];
-  }
-  const stateful = lcs[0].stateful === true;
-  const wrap = <R>(f: () => R): R => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${c}: ${e.message}`);
-      throw e;
-    }
-  };
-  const layers: Layer[] = wrap(() => {
-    const ls: Layer[] = [];
-    const shape: [number | null, number] = [T, D as number];
-    if (mc) ls.push(masking({ maskValue: (mc.mask_value ?? 0) as number, inputShape: shape }));
-    lcs.forEach((lc, i) => {
-      const first = i === 0 && !mc;
-      ls.push(lstm({
-        units: lc.units as number, recurrentActivation: recurrentActivations[i],
-        ...(typeof lc.unit_forget_bias === 'boolean' ? { unitForgetBias: lc.unit_forget_bias } : {}),
-        ...(lc.return_sequences === true ? { returnSequences: true } : {}),
-        ...(lc.stateful === true ? { stateful: true } : {}),
-        ...(first && stateful ? { batchInputShape: [inputBatch as number, T, D as number] as [number, number | null, number] } : first ? { inputShape: shape } : {}),
-      }));
-    });
-    ls.push(dense({ units: V as number, activation: dc.activation as DenseActivation }));
-    return ls;
-  });
-  const need = paramShapes({ D: D as number, units, V: V as number });
   weights.forEach((w, i) => {
-    const want = need[i].shape;
-    if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
-      throw new ShapeError(`${c}: wrong shape: weight '${w.name}' is [${w.shape.join(', ')}], but ${need[i].name} of this LSTM(${units.join(', ')}) -> Dense(${V}) on ${D} features must be [${want.join(', ')}]`);
+    const want = plan.slices[i];
+    if (w.shape.length !== want.shape.length || w.shape.some((d, j) => d !== want.shape[j])) {
+      throw new ShapeError(`${c}: wrong shape: weight '${w.name}' is [${w.shape.join(', ')}], but ${want.name} of this ${describePlan(plan)} on ${D} features must be [${want.shape.join(', ')}]`);
     }
   });
   const model = wrap(() => sequential({ ...args, layers }));
   try {
-    model.setWeights(weights.map((w) => w.data));
+    model.setWeights(weights.map((w) => w.data), c);
   } catch (e) {
     model.dispose();
     throw e;

@@ -6,11 +6,11 @@
 import { ConfigError, ValueError } from '../errors.js';
 import { checkKeys, describe } from '../options.js';
 import type { PresetName } from '../presets.js';
-import type { Layer } from '../layers/index.js';
-import { adam, sgd, rmsprop, type Optimizer } from '../optimizers.js';
+import type { LayerConfig } from '../layers/kind.js';
+import type { Optimizer } from '../optimizers.js';
 import type { RngState } from '../random.js';
-import { M, lstmName } from '../layout.js';
-import type { Sequential } from '../model/sequential.js';
+import { OP_STEP } from '../generated/abi.js';
+import type { ModelState } from '../model/state.js';
 
 /**
  * Name in every saved model's `format` field.
@@ -66,8 +66,8 @@ export interface SavedTensor {
  * model.save().json.model.layers[0]; // { className: 'LSTM', config: { units: 32, inputShape: [5, 1] } }
  */
 export interface SavedLayer {
-  /** The factory: 'Masking' (`masking`), 'LSTM' (`lstm`) or 'Dense' (`dense`). */
-  className: 'Masking' | 'LSTM' | 'Dense';
+  /** The layer's Keras class name, the key of its kind in the registry: 'Masking', 'LSTM', 'Dense'. */
+  className: string;
   /** The factory's options, as given. */
   config: Record<string, unknown>;
 }
@@ -245,7 +245,7 @@ export const hex32 = (n: number): string => n.toString(16).padStart(8, '0');
 // ---- saving ----------------------------------------------------------------------------------------
 
 // JSON has no ±Infinity; a masking layer's maskValue may be one.
-function layerToJSON(l: Layer): SavedLayer {
+function layerToJSON(l: LayerConfig): SavedLayer {
   const config: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(l.config)) {
     if (v === undefined) continue;
@@ -254,8 +254,7 @@ function layerToJSON(l: Layer): SavedLayer {
   return { className: l.className, config };
 }
 
-// The optimizers a saved model may name, and the prefix of their m and v tensors ('adam/m/...').
-export const OPTIMIZERS: Record<string, ((args: never) => Optimizer) | undefined> = { Adam: adam, SGD: sgd, RMSprop: rmsprop };
+// The prefix of an optimizer's m and v tensors ('adam/m/...').
 export const statePrefix = (className: string): string => `${className.toLowerCase()}/`;
 
 function optimizerConfigJSON(opt: Optimizer): Record<string, number | boolean | null> {
@@ -266,7 +265,7 @@ function optimizerConfigJSON(opt: Optimizer): Record<string, number | boolean | 
 }
 
 /** @internal The body of `Sequential.save`. */
-export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
+export function saveModel(model: ModelState, args: SaveArgs = {}): SavedModel {
   const c = 'save()';
   checkKeys(c, args, ['includeOptimizer', 'metadata']);
   if (args.includeOptimizer !== undefined && typeof args.includeOptimizer !== 'boolean') {
@@ -301,12 +300,17 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
   if (withOptimizer) regions.push(['m', `${optPrefix}m/`], ['v', `${optPrefix}v/`]);
   for (const [region, prefix] of regions) {
     const r = a.region(region);
-    for (const s of a.slices) add(prefix + s.name, s.shape, r.slice(s.offset, s.offset + s.size));
+    for (const s of model.plan.slices) add(prefix + s.name, s.shape, r.slice(s.offset, s.offset + s.size));
   }
   const fit = withOptimizer ? model.fitState : null;
   if (fit) add('fit/order', [fit.order.length], fit.order.slice());
-  // A stateful model's LSTM states (what the next batch continues), as [2 (h, c), batch, units].
-  if (model.stateful) model.units.forEach((H, l) => add(`${lstmName(l)}/states`, [2, model.batchSize!, H], a.layerState(l)));
+  // A stateful model's states (what the next batch continues): per recurrent layer, [vectors
+  // (LSTM: h, c), batch, units].
+  if (model.stateful) {
+    model.plan.program.forEach((l, i) => {
+      if (l.states.length > 0) add(`${l.name}/states`, [l.states.length, model.plan.stateRows, l.states[0]], a.layerState(i));
+    });
+  }
   const weights = new ArrayBuffer(offset);
   const view = new DataView(weights);
   tensors.forEach((t, i) => {
@@ -317,6 +321,8 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
 
   const cmp = model.compiled?.args;
   const p = model.preset;
+  const plan = model.plan;
+  const units = plan.layers.filter((l) => l.kind.className === 'LSTM').map((l) => (l.layer.config as { units: number }).units);
   const json: SavedModelJSON = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
@@ -328,7 +334,7 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
       kernels: model.config.kernels,
       seed: model.config.seed,
       resolved: {
-        T: model.T, D: model.D, H: model.H, units: [...model.units], V: model.V, recurrentActivation: p.recurrentActivation,
+        T: plan.T, D: plan.D, H: units[units.length - 1] ?? 0, units, V: plan.V, recurrentActivation: p.recurrentActivation,
         orthogonalMethod: p.orthogonalMethod, adamEpsilon: p.adamEpsilon, lossEpsilon: p.lossEpsilon, accuracyKey: p.accuracyKey,
       },
     },
@@ -339,7 +345,7 @@ export function saveModel(model: Sequential, args: SaveArgs = {}): SavedModel {
           metrics: [...cmp.metrics],
         }
       : null,
-    optimizer: withOptimizer ? { step: a.slots()[M.step] } : null,
+    optimizer: withOptimizer ? { step: a.opt()[OP_STEP] } : null,
     rng: rng.getState(),
     fit: fit ? { epochs: fit.epochs, samples: fit.order.length } : null,
     weights: { byteLength: offset, crc32: hex32(crc32(new Uint8Array(weights))), tensors },

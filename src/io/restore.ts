@@ -6,15 +6,16 @@
 import { ConfigError, LstmWasmError, ShapeError, ValueError } from '../errors.js';
 import { describe } from '../options.js';
 import { PRESETS, type PresetName } from '../presets.js';
-import { dense, lstm, masking, type Layer, type LSTMLayer } from '../layers/index.js';
-import type { Optimizer } from '../optimizers.js';
+import { REGISTRY, kindOf, type Layer, type LSTMLayer } from '../layers/index.js';
+import { optimizerFactory, type Optimizer } from '../optimizers.js';
 import { createRng, type Rng, type RngKind, type RngState } from '../random.js';
-import { lstmName, paramShapes } from '../layout.js';
-import { LOSSES, METRIC_NAMES, type CompileArgs, type LossName, type MetricName } from '../model/sequential.js';
-import { FORMAT, FORMAT_VERSION, OPTIMIZERS, bytesOf, crc32, decodeModel, hex32, statePrefix, versionError, type ModelSource, type SavedModelJSON, type SavedTensor } from './format.js';
+import { describePlan, planModel, type Plan } from '../plan.js';
+import { LOSSES, METRIC_NAMES, type CompileArgs, type LossName, type MetricName } from '../model/compile.js';
+import { FORMAT, FORMAT_VERSION, bytesOf, crc32, decodeModel, hex32, statePrefix, versionError, type ModelSource, type SavedModelJSON, type SavedTensor } from './format.js';
 
 export interface Restored {
   layers: Layer[];
+  plan: Plan;
   preset: PresetName;
   kernels: 'simd' | 'scalar';
   seed: number | null;
@@ -22,7 +23,7 @@ export interface Restored {
   D: number;
   units: number[];
   V: number;
-  /** Per LSTM layer of a stateful model, its saved [2, batch, units] states, or null. */
+  /** Per program record of a stateful model, its saved [vectors, batch, units] states, or null. */
   states: Array<Float32Array | null>;
   compile: CompileArgs | null;
   params: Float32Array[];
@@ -74,40 +75,35 @@ export function restore(caller: string, source: ModelSource): Restored {
   const crc = hex32(crc32(bin));
   if (crc !== w.crc32.toLowerCase()) throw bad(`the weights' CRC-32 is ${crc}, the model says ${w.crc32} (the file was damaged or edited)`);
 
-  // The architecture, rebuilt with the layer factories (which check every option).
+  // The architecture, rebuilt through each kind's factory (which checks every option), then
+  // planned (shapes, the size table): the same checks as sequential(), before any allocation.
   const m = json.model;
   if (!isObj(m) || m.className !== 'Sequential' || !Array.isArray(m.layers)) throw bad("json.model must be { className: 'Sequential', layers, ... }");
   const layers = m.layers.map((l: unknown, i: number): Layer => {
     if (!isObj(l) || !isObj(l.config)) throw new ConfigError(`${caller}: layer ${i} must be { className, config }, received ${describe(l)}`);
+    const kind = kindOf(l.className);
+    if (!kind) throw new ConfigError(`${caller}: layer ${i} has className ${describe(l.className)}; lstm-wasm models have ${Object.keys(REGISTRY).join(', ')} layers`);
     const cfg = { ...l.config };
     if (cfg.maskValue === 'Infinity' || cfg.maskValue === '-Infinity') cfg.maskValue = Number(cfg.maskValue);
     try {
-      if (l.className === 'Masking') return masking(cfg as never);
-      if (l.className === 'LSTM') return lstm(cfg as never);
-      if (l.className === 'Dense') return dense(cfg as never);
+      return kind.make(cfg) as Layer;
     } catch (e) {
-      if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${caller}: layer ${i} (${String(l.className)}): ${e.message}`);
+      if (e instanceof LstmWasmError) throw new (e.constructor as new (m: string) => Error)(`${caller}: layer ${i} (${kind.className}): ${e.message}`);
       throw e;
     }
-    throw new ConfigError(`${caller}: layer ${i} has className ${describe(l.className)}; lstm-wasm models have Masking, LSTM and Dense layers`);
   });
-  const names = layers.map((l) => l.className).join(',');
-  if (!/^(Masking,)?(LSTM,)+Dense$/.test(names)) throw new ConfigError(`${caller}: the layers are [${names}]; expected one or more LSTM then Dense, optionally behind Masking`);
-  if (typeof m.preset !== 'string' || !(m.preset in PRESETS)) throw new ConfigError(`${caller}: unknown preset ${describe(m.preset)}; this lstm-wasm knows ${Object.keys(PRESETS).join(', ')}`);
+  if (typeof m.preset !== 'string' || !Object.hasOwn(PRESETS, m.preset)) throw new ConfigError(`${caller}: unknown preset ${describe(m.preset)}; this lstm-wasm knows ${Object.keys(PRESETS).join(', ')}`);
   if (m.kernels !== 'simd' && m.kernels !== 'scalar') throw new ConfigError(`${caller}: kernels must be 'simd' or 'scalar', received ${describe(m.kernels)}`);
   if (m.seed !== null && !isInt(m.seed)) throw bad(`model.seed must be an integer or null, received ${describe(m.seed)}`);
   const preset = m.preset as PresetName;
-  const first = layers[0].config as { inputShape?: [number | null, number]; batchInputShape?: [number, number | null, number] };
-  const D = first.inputShape?.[1] ?? first.batchInputShape?.[2];
-  if (D === undefined) throw new ShapeError(`${caller}: the first layer has no inputShape`);
-  const lstms = layers.filter((l): l is LSTMLayer => l.className === 'LSTM');
-  const lstmCfg = lstms[0].config;
-  const units = lstms.map((l) => l.config.units);
-  const V = (layers[layers.length - 1].config as { units: number }).units;
+  const plan = planModel(`${caller}: the file's model.layers`, layers, PRESETS[preset]);
+  const { D, V } = plan;
+  const units = plan.layers.filter((l) => l.kind.className === 'LSTM').map((l) => (l.layer.config as { units: number }).units);
+  const firstRact = (layers.find((l) => l.className === 'LSTM') as LSTMLayer | undefined)?.config.recurrentActivation;
   // The saved semantics must be what this version resolves the same options to.
   const saved = m.resolved as unknown;
   if (isObj(saved)) {
-    const now = { ...PRESETS[preset], recurrentActivation: lstmCfg.recurrentActivation ?? PRESETS[preset].recurrentActivation } as Record<string, unknown>;
+    const now = { ...PRESETS[preset], recurrentActivation: firstRact ?? PRESETS[preset].recurrentActivation } as Record<string, unknown>;
     for (const [k, v] of Object.entries(now)) {
       if (saved[k] !== undefined && saved[k] !== v) {
         throw new ConfigError(`${caller}: incompatible semantics: the model was saved with ${k} = ${describe(saved[k])}, but preset '${preset}' here gives ${describe(v)}`);
@@ -128,15 +124,14 @@ export function restore(caller: string, source: ModelSource): Restored {
     byName.set(t.name, t as unknown as SavedTensor);
   }
   const dv = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-  const expected = paramShapes({ D, units, V });
   const floats = (prefix: string, what: string): Float32Array[] =>
-    expected.map(({ name, shape: want }) => {
+    plan.slices.map(({ name, shape: want }) => {
       const t = byName.get(prefix + name);
       if (!t) throw bad(`the tensor '${prefix + name}' (${what}) is missing`);
       if (t.dtype !== 'float32') throw bad(`'${t.name}' has dtype ${t.dtype}, expected float32`);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new ShapeError(
-          `${caller}: wrong shape: '${t.name}' is [${t.shape.join(', ')}] in the file, but the saved architecture (D=${D} features, LSTM units ${units.join(', ')}, V=${V} classes) needs [${want.join(', ')}]`,
+          `${caller}: wrong shape: '${t.name}' is [${t.shape.join(', ')}] in the file, but the saved architecture (D=${D} features, LSTM units ${units.join(', ')}, V=${V} classes) needs [${want.join(', ')}] (${describePlan(plan)})`,
         );
       }
       const out = new Float32Array(t.byteLength / 4);
@@ -152,7 +147,7 @@ export function restore(caller: string, source: ModelSource): Restored {
   let compile: CompileArgs | null = null;
   if (json.compile !== null) {
     const cp = json.compile;
-    const factory = isObj(cp) && isObj(cp.optimizer) ? OPTIMIZERS[cp.optimizer.className as string] : undefined;
+    const factory = isObj(cp) && isObj(cp.optimizer) ? optimizerFactory(cp.optimizer.className) : undefined;
     if (!isObj(cp) || !isObj(cp.optimizer) || !factory || !isObj(cp.optimizer.config)) {
       throw new ConfigError(`${caller}: compile must be { loss, optimizer: { className: 'Adam' | 'SGD' | 'RMSprop', config }, metrics }, received ${describe(cp)}`);
     }
@@ -206,19 +201,20 @@ export function restore(caller: string, source: ModelSource): Restored {
     }
     fit = { order, epochs: json.fit.epochs };
   }
-  // A stateful model's states: [2, batch, units] per layer, when saved (files of 0.1.0 have none).
-  const batch = (first as { batchInputShape?: number[] }).batchInputShape?.[0];
-  const states = lstms[0].config.stateful && batch !== undefined
-    ? units.map((H, l) => {
-      const t = byName.get(`${lstmName(l)}/states`);
+  // A stateful model's states: [vectors, batch, units] per recurrent layer, when saved (files of 0.1.0 have none).
+  const states = plan.stateful
+    ? plan.program.map((l) => {
+      if (l.states.length === 0) return null;
+      const t = byName.get(`${l.name}/states`);
       if (!t) return null;
-      if (t.dtype !== 'float32' || t.shape.join() !== [2, batch, H].join()) throw bad(`'${t.name}' must be float32 [2, ${batch}, ${H}]`);
-      const out = new Float32Array(2 * batch * H);
+      const want = [l.states.length, plan.stateRows, l.states[0]];
+      if (t.dtype !== 'float32' || t.shape.join() !== want.join()) throw bad(`'${t.name}' must be float32 [${want.join(', ')}]`);
+      const out = new Float32Array(t.byteLength / 4);
       for (let k = 0; k < out.length; k++) out[k] = dv.getFloat32(t.byteOffset + 4 * k, true);
       const at = out.findIndex((x) => !Number.isFinite(x));
       if (at >= 0) throw new ValueError(`${caller}: '${t.name}' has ${out[at]} at flat index ${at}; saved states must be finite`);
       return out;
     })
     : [];
-  return { layers, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, units, V, compile, params, m: mm, v: vv, step, fit, states };
+  return { layers, plan, preset, kernels: m.kernels, seed: m.seed as number | null, rng, D, units, V, compile, params, m: mm, v: vv, step, fit, states };
 }

@@ -1,7 +1,8 @@
-// The Masking kind: its options and factory.
-import { ValueError } from '../errors.js';
+// The Masking kind (Keras Masking, first only): its options and factory. It runs in TypeScript:
+// inputs.ts's applyMask drops the masked steps before the data reaches WASM, so it has no record.
+import { ConfigError, ValueError } from '../errors.js';
 import { checkKeys, describe } from '../options.js';
-import { checkInputShape } from './kind.js';
+import { checkInputShape, type LayerKind } from './kind.js';
 
 /**
  * Options of `masking`, as Keras's `Masking`.
@@ -52,3 +53,29 @@ export function masking(args: MaskingArgs = {}): MaskingLayer {
   return { className: 'Masking', config: { maskValue, inputShape: args.inputShape ? [...args.inputShape] : undefined } };
 }
 
+
+/** The Masking kind. */
+export const MASKING_KIND: LayerKind<MaskingLayer> = {
+  className: 'Masking',
+  factory: 'masking',
+  code: 0,
+  recurrent: false,
+  takesInput: true,
+  make: (config) => masking(config as MaskingArgs),
+  inputOf: (l) => (l.config.inputShape ? { shape: [l.config.inputShape[0], l.config.inputShape[1]], batch: null } : null),
+  outputShape: (_l, ctx) => ctx.input,
+  weights: () => [],
+  init: () => [],
+  states: () => [],
+  record: () => ({ D: 0, F: 0, flags: 0 }),
+  scratch: () => [],
+  toKeras(l, ctx) {
+    const maskValue = l.config.maskValue;
+    if (!Number.isFinite(maskValue)) throw new ValueError(`${ctx.at}: the masking layer's maskValue ${maskValue} cannot be written in JSON`);
+    return { class_name: 'Masking', config: { name: ctx.name, trainable: true, ...(ctx.first ?? {}), mask_value: maskValue } };
+  },
+  fromKeras(cfg, ctx) {
+    if (cfg.mask_value !== undefined && typeof cfg.mask_value !== 'number') throw new ConfigError(`${ctx.at} has mask_value ${describe(cfg.mask_value)}; expected a number`);
+    return { maskValue: (cfg.mask_value ?? 0) as number };
+  },
+};

@@ -3,8 +3,7 @@
 // (encodeModel/decodeModel), and the browser's IndexedDB and download helpers. Every byte of a
 // file is checked before any WASM memory is touched, so a refused file leaves nothing behind.
 // File layout and JSON fields: see SavedModelJSON and encodeModel below, and the README.
-import { ShapeError } from '../errors.js';
-import { M } from '../layout.js';
+import { OP_STEP } from '../generated/abi.js';
 import { kernels } from '../wasm.js';
 import { Sequential } from './sequential.js';
 import { restore } from '../io/restore.js';
@@ -31,11 +30,11 @@ export function loadModel(source: ModelSource): Sequential {
     if (r.m && r.v) {
       const a = model.live(c);
       const [m, v] = [a.region('m'), a.region('v')];
-      a.slices.forEach((s, i) => {
+      model.plan.slices.forEach((s, i) => {
         m.set(r.m![i], s.offset);
         v.set(r.v![i], s.offset);
       });
-      a.slots()[M.step] = r.step;
+      a.opt()[OP_STEP] = r.step;
     }
     model.fitState = r.fit;
     r.states.forEach((hc, l) => hc && model.live(c).setLayerState(l, hc));
@@ -44,15 +43,4 @@ export function loadModel(source: ModelSource): Sequential {
     throw e;
   }
   return model;
-}
-
-/** @internal The body of `Sequential.loadWeights`. */
-export function loadWeightsInto(model: Sequential, source: ModelSource): void {
-  const c = 'loadWeights()';
-  model.idle(c);
-  const r = restore(c, source);
-  if (r.D !== model.D || r.units.join() !== model.units.join() || r.V !== model.V) {
-    throw new ShapeError(`${c}: wrong shape: the file holds a model with D=${r.D} features, LSTM units [${r.units.join(', ')}], V=${r.V} classes; this model has D=${model.D}, LSTM units [${model.units.join(', ')}], V=${model.V}`);
-  }
-  model.writeParams(r.params);
 }

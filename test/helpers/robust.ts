@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { LstmWasmError, sequential, lstm, dense, adam, type Sequential, type Tensor, type NamedTensor } from '../../src/index.js';
-import { M } from '../../src/layout.js';
+import * as ABI from '../../src/generated/abi.js';
 import { memoryStats } from '../../src/wasm.js';
 
-export { memoryStats, M };
+export { memoryStats };
 
 const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -19,10 +19,13 @@ export function weightHash(m: Sequential): string {
   return h.digest('hex');
 }
 
-// Descriptor slots that hold addresses (different in every model; the scratch's move when a longer
-// sequence regrows it) or the scratch's capacity: left out of the hash, as they change no result.
-// A new address slot in layout.ts's M belongs here.
-const ADDRESS_SLOTS = new Set(['Tcap', 'params', 'grads', 'm', 'v', 'logits', 'probs', 'dlogits', 'aux', 'LT', 'TT']);
+// Slots of abi.ts's tables that hold values (not addresses, *_PTR, which differ in every model and
+// move when the scratch regrows; not the scratch's capacity or the last chunk run, which change
+// no result): every one is hashed, so a new slot is covered without editing this file.
+const SLOTS = ABI as unknown as Record<string, number>;
+const SKIP = new Set(['H_TCAP', 'H_BCAP', 'H_B', 'H_T', 'H_R', 'H_EQUAL', 'H_USESTATE']);
+const valueSlots = (prefix: string) =>
+  Object.entries(SLOTS).filter(([k]) => k.startsWith(prefix) && !k.endsWith('_PTR') && !k.endsWith('_SLOTS') && !SKIP.has(k));
 
 /**
  * sha256 of the whole trainable state: weights, the optimizer's m and v, every descriptor slot
@@ -37,8 +40,15 @@ export function stateHash(m: Sequential): string {
   h.update(bytesOf(a.region('m')));
   h.update(bytesOf(a.region('v')));
   h.update(bytesOf(a.states()));
-  const slots = a.slots();
-  for (const [name, i] of Object.entries(M)) if (!ADDRESS_SLOTS.has(name)) h.update(`${name}=${slots[i]};`);
+  const header = a.header();
+  for (const [name, i] of valueSlots('H_')) h.update(`${name}=${header[i]};`);
+  m.plan.program.forEach((_, r) => {
+    const rec = a.record(r);
+    for (const [name, i] of valueSlots('LR_')) h.update(`${r}.${name}=${rec[i]};`);
+  });
+  const [loss, opt] = [a.loss(), a.opt()];
+  for (const [name, i] of valueSlots('LS_')) h.update(`${name}=${loss[i]};`);
+  for (const [name, i] of valueSlots('OP_')) h.update(`${name}=${opt[i]};`);
   h.update(JSON.stringify(m.compiled ? { ...m.compiled, args: { ...m.compiled.args, optimizer: m.compiled.args.optimizer.config } } : null));
   h.update(JSON.stringify(m.rng.getState()));
   const fs = (m as { fitState?: { order: Int32Array; epochs: number } | null }).fitState;
@@ -53,7 +63,7 @@ export function trainedHash(m: Sequential): string {
   const a = m.arena!;
   const h = createHash('sha256');
   for (const r of ['params', 'm', 'v'] as const) h.update(bytesOf(a.region(r)));
-  h.update(String(a.slots()[M.step]));
+  h.update(String(a.opt()[ABI.OP_STEP]));
   return h.digest('hex');
 }
 

@@ -115,6 +115,52 @@ export interface LstmTrace {
   z: number[][]; // (L, 4H) pre-activation
 }
 
+/** One cell step of one row: z (4H, [i|f|g|o] pre-activations), c_prev (H) -> activations, c, h. */
+export function lstmCellRef(z: Arr, cPrev: Arr, H: number, act: number): { gates: number[]; c: number[]; h: number[] } {
+  const gates: number[] = new Array(4 * H);
+  const c: number[] = [];
+  const h: number[] = [];
+  for (let u = 0; u < H; u++) {
+    const i = gate(z[u], act);
+    const f = gate(z[H + u], act);
+    const g = Math.tanh(z[2 * H + u]);
+    const o = gate(z[3 * H + u], act);
+    gates[u] = i;
+    gates[H + u] = f;
+    gates[2 * H + u] = g;
+    gates[3 * H + u] = o;
+    const cu = f * cPrev[u] + i * g;
+    c.push(cu);
+    h.push(o * Math.tanh(cu));
+  }
+  return { gates, c, h };
+}
+
+/**
+ * The cell's backward for one row: from dLoss/dh_t (dh), dLoss/dc_t from the step after (dc),
+ * the activations (gates), c_{t-1} and c_t: dz (4H) and dLoss/dc_{t-1} (H).
+ */
+export function lstmCellBackwardRef(
+  gates: Arr, dh: Arr, dc: Arr, cPrev: Arr, c: Arr, H: number, act: number,
+): { dz: number[]; dcPrev: number[] } {
+  const dz = new Array(4 * H).fill(0);
+  const dcPrev = new Array(H).fill(0);
+  for (let u = 0; u < H; u++) {
+    const i = gates[u];
+    const f = gates[H + u];
+    const gg = gates[2 * H + u];
+    const o = gates[3 * H + u];
+    const tc = Math.tanh(c[u]);
+    const dcu = dc[u] + dh[u] * o * (1 - tc * tc);
+    dz[u] = dcu * gg * dgate(i, act);
+    dz[H + u] = dcu * cPrev[u] * dgate(f, act);
+    dz[2 * H + u] = dcu * i * (1 - gg * gg);
+    dz[3 * H + u] = dh[u] * tc * dgate(o, act);
+    dcPrev[u] = dcu * f;
+  }
+  return { dz, dcPrev };
+}
+
 /** x (L*D), W (D*4H), U (H*4H), b (4H) flat row-major; h0, c0 (H). */
 export function lstmForwardRef(
   x: Arr, W: Arr, U: Arr, b: Arr, h0: Arr, c0: Arr, L: number, D: number, H: number, act: number,
@@ -126,7 +172,6 @@ export function lstmForwardRef(
   const zs: number[][] = [];
   for (let t = 0; t < L; t++) {
     const h = hs[t];
-    const c = cs[t];
     const z: number[] = [];
     for (let j = 0; j < G; j++) {
       let s = b[j];
@@ -134,25 +179,10 @@ export function lstmForwardRef(
       for (let k = 0; k < H; k++) s += h[k] * U[k * G + j];
       z.push(s);
     }
-    const g: number[] = new Array(G);
-    const hn: number[] = [];
-    const cn: number[] = [];
-    for (let u = 0; u < H; u++) {
-      const i = gate(z[u], act);
-      const f = gate(z[H + u], act);
-      const gg = Math.tanh(z[2 * H + u]);
-      const o = gate(z[3 * H + u], act);
-      g[u] = i;
-      g[H + u] = f;
-      g[2 * H + u] = gg;
-      g[3 * H + u] = o;
-      const cu = f * c[u] + i * gg;
-      cn.push(cu);
-      hn.push(o * Math.tanh(cu));
-    }
-    hs.push(hn);
-    cs.push(cn);
-    gates.push(g);
+    const cell = lstmCellRef(z, cs[t], H, act);
+    hs.push(cell.h);
+    cs.push(cell.c);
+    gates.push(cell.gates);
     zs.push(z);
   }
   return { hs, cs, gates, z: zs };
@@ -179,22 +209,7 @@ export function lstmBackwardRef(
   let dc = new Array(H).fill(0);
   const dzs: number[][] = new Array(L);
   for (let t = L - 1; t >= 0; t--) {
-    const g = tr.gates[t];
-    const dz = new Array(G).fill(0);
-    const dcPrev = new Array(H).fill(0);
-    for (let u = 0; u < H; u++) {
-      const i = g[u];
-      const f = g[H + u];
-      const gg = g[2 * H + u];
-      const o = g[3 * H + u];
-      const tc = Math.tanh(tr.cs[t + 1][u]);
-      const dcu = dc[u] + dh[u] * o * (1 - tc * tc);
-      dz[u] = dcu * gg * dgate(i, act);
-      dz[H + u] = dcu * tr.cs[t][u] * dgate(f, act);
-      dz[2 * H + u] = dcu * i * (1 - gg * gg);
-      dz[3 * H + u] = dh[u] * tc * dgate(o, act);
-      dcPrev[u] = dcu * f;
-    }
+    const { dz, dcPrev } = lstmCellBackwardRef(tr.gates[t], dh, dc, tr.cs[t], tr.cs[t + 1], H, act);
     const dhPrev = new Array(H).fill(0);
     for (let j = 0; j < G; j++) {
       db[j] += dz[j];

@@ -7,7 +7,7 @@
 //             inside = 1 (Keras 3):    inc = lr g / √(den + ε); μ > 0: m = μ m + inc, θ -= m; else θ -= inc
 //             (m holds the momentum or the centered mean, never both)
 //   clip_norm:  g *= c / max(‖g‖, c)  (‖g‖ summed in f64; one tensor);  clip_value: g = clamp(g, -c, c)
-import { splat } from './simd';
+import { splat } from '../simd';
 
 @inline function sgd_one(p: usize, gp: usize, mp: usize, lr: f32, mu: f32, nest: i32): void {
   const g = load<f32>(gp);

@@ -1,7 +1,7 @@
 // Adam (Keras form) over n floats of four regions with one layout: params, grads, m, v.
 //   m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  θ -= lr_t m / (sqrt(v) + ε)
 // lr_t = lr sqrt(1-β2^t) / (1-β1^t) is computed by the caller (train.ts adam_step).
-import { splat } from './simd';
+import { splat } from '../simd';
 
 // 1-β1 and 1-β2 are computed once per call and passed in, never written inside a loop body
 // (PERF.md: TurboFan sank loop-invariant float math into Adam's loop, 2.6x slower). The loop is
