@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// lstm-wasm benchmarks: `node --expose-gc bench/run.mjs [--quick] [--part kernels|training|all]`.
+// lstm-wasm benchmarks: `node --expose-gc bench/run.mjs [--quick] [--part kernels|training|grid|gemm|all]`.
 // Needs a build (dist/). Prints Markdown tables to stdout (progress goes to stderr) and writes
 // bench/results/<part>.json (<part>-quick.json with --quick) with the machine and every raw median.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LISTING, ROOT, codeVersion, environment, fmtRatio, fmtTime, markdownTable, note, now, sig, writeResults } from './common.mjs';
+import { BENCH_DIR, LISTING, ROOT, codeVersion, environment, fmtRatio, fmtTime, markdownTable, note, now, sig, writeResults } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -16,11 +16,16 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: node --expose-gc bench/run.mjs [--quick] [--part kernels|training|all]');
+  console.log('usage: node --expose-gc bench/run.mjs [--quick] [--part kernels|training|grid|gemm|all]');
   process.exit(0);
 }
-if (!['kernels', 'training', 'all'].includes(values.part)) {
-  console.error(`bench/run.mjs: --part must be kernels, training or all, received ${JSON.stringify(values.part)}`);
+// --- gemm hook: bench/gemm.mjs (a GEMM micro-benchmark exporting benchGemm({ quick })) is another
+// engineer's; the part exists, and joins `all`, only when that file does.
+const HAS_GEMM = existsSync(join(BENCH_DIR, 'gemm.mjs'));
+const PARTS = ['kernels', 'training', 'grid', ...(HAS_GEMM ? ['gemm'] : [])];
+if (![...PARTS, 'all'].includes(values.part)) {
+  const why = values.part === 'gemm' ? ' (bench/gemm.mjs does not exist yet)' : '';
+  console.error(`bench/run.mjs: --part must be ${PARTS.join(', ')} or all, received ${JSON.stringify(values.part)}${why}`);
   process.exit(2);
 }
 // The benchmarks measure the build in dist/; say so plainly when it is missing.
@@ -33,9 +38,11 @@ const { benchKernels, kernelTable } = await import('./kernels.mjs');
 const { benchPeer, loadTf, peersPlan } = await import('./peers.mjs');
 const { benchOursPredict, benchOursPredictStep, benchOursShapes, benchOursTraining, listingData, oursPlan } = await import('./training.mjs');
 const { benchStacked, stackedPlan } = await import('./stacked.mjs');
+const grid = await import('./grid.mjs');
+const gemm = HAS_GEMM ? await import('./gemm.mjs') : null; // --- gemm hook
 
 const quick = values.quick;
-const parts = values.part === 'all' ? ['kernels', 'training'] : [values.part];
+const parts = values.part === 'all' ? PARTS : [values.part];
 const mode = quick ? 'quick' : 'full';
 const command = `node${typeof globalThis.gc === 'function' ? ' --expose-gc' : ''} bench/run.mjs${quick ? ' --quick' : ''}${values.part === 'all' ? '' : ` --part ${values.part}`}`;
 const env = { ...environment(), ...(await codeVersion()) };
@@ -240,9 +247,83 @@ async function trainingPart() {
   note(`wrote ${file}`);
 }
 
+async function gridPart() {
+  const t0 = now();
+  const result = await grid.benchGrid({ quick });
+  const { plan } = result;
+  const ok = (id) => result.peers[id]?.ok;
+  const torchInfo = result.peers['torch-1']?.info ?? result.peers['torch-2']?.info;
+  console.log(`\n## Grid: training at real model sizes (LSTM H, T steps, D features -> Dense 10 softmax, Adam, keras3 preset)\n`);
+  console.log(grid.gridTable(result));
+  console.log(
+    `\nEach cell: µs per training sample (wall, median of ${plan.rounds} interleaved rounds) · GFLOP/s (3 x 2·T·(D+H)·4H flops per sample, the LSTM only) · ` +
+      `time ÷ lstm-wasm SIMD's at the same point. A round is one \`fit\` over N samples (one epoch, shuffled), N per implementation so a round lasts ~${plan.targetMs} ms, ` +
+      `after warm-up fits; all implementations train on the same seeded data (checked by a checksum) at the same batch size.`,
+  );
+  console.log(`\nCPU µs per sample · spread of the rounds' wall times ((max - min) / median) · N samples per round (xE: E epochs over the whole data set):\n`);
+  console.log(grid.gridCpuTable(result));
+  console.log(`\n## Grid: predict (untrained weights), µs per sequence · GFLOP/s (2·T·(D+H)·4H per sequence) · time ÷ lstm-wasm SIMD\n`);
+  console.log(grid.predictTable(result));
+  console.log(
+    `\nOne call over M sequences (Float32Array in, 10 probabilities per sequence out; (M=...) where a slow peer runs fewer), ` +
+      `and one sequence alone (the mean of K calls); medians of ${plan.rounds} interleaved rounds.`,
+  );
+  const facts = [];
+  // (tfjs wasm with 2 threads is explained by the threads line)
+  for (const id of Object.keys(result.peers)) if (!ok(id) && id !== 'tfjs-wasm-2') facts.push(`not measured: ${grid.labelOf(id)}: ${result.peers[id].reason}`);
+  const th = result.tfjsWasmThreads;
+  facts.push(
+    `tfjs-backend-wasm threads in Node (measured in child processes): ${th.works ? 'they work' : 'they do not work'}. ` +
+      `As shipped, its probe WASM_HAS_MULTITHREAD_SUPPORT says ${th.asIs.threadSupportDetected} under Node, so setThreadsCount(2) gives ${th.asIs.threads ?? '?'} thread(s) ` +
+      `(binary ${th.asIs.wasmBinary ?? '?'}); with the flag forced on: ${th.forced.error ? `initialisation fails: ${th.forced.error}` : `${th.forced.threads} threads, ${th.forced.wasmBinary}`}.`,
+  );
+  if (torchInfo) {
+    const blas = torchInfo.librariesMapped.map((l) => l.split('/').pop()).join(', ');
+    facts.push(`PyTorch ${torchInfo.torch} (python ${torchInfo.python}, ${grid.TORCH_PYTHON}), BLAS_INFO=${torchInfo.blasInfo}, CPU capability ${torchInfo.cpuCapability}; ` +
+      `libraries mapped: ${blas}; nn.LSTM runs ${torchInfo.lstmOps.join(', ')}; OMP_WAIT_POLICY=PASSIVE, *_NUM_THREADS and torch.set_num_threads = the thread count.`);
+  }
+  // one line per peer and reason, listing the points (with their figure, for a skip rule)
+  const skipped = new Map();
+  for (const [what, rows] of [['training', result.training], ['predict', result.predict]]) {
+    for (const row of rows) {
+      for (const [id, c] of Object.entries(row.cells)) {
+        if (c.status === 'ok') continue;
+        const k = `${c.status === 'skipped' ? 'skipped' : 'FAILED'}: ${grid.labelOf(id)}, ${what}: ${c.reason}`;
+        skipped.set(k, [...(skipped.get(k) ?? []), `${grid.pointKey(row.point)}${c.value ? ` (${c.value})` : ''}`]);
+      }
+    }
+  }
+  for (const [k, where] of skipped) facts.push(`${k}: ${where.join('; ')}`);
+  const { noise } = result;
+  facts.push(`noise: the rounds' spread is ${Math.round(noise.medianSpread * 100)}% at the median cell, ${Math.round((noise.worst?.spread ?? 0) * 100)}% at the worst (${noise.worst?.id} at ${noise.worst?.point}); load average ${env.loadavgAtStart.join(' ')} at the start.`);
+  console.log('\n' + facts.map((f) => `- ${f}`).join('\n'));
+  const targets = grid.gridTargets(result);
+  console.log('\nTargets:\n' + targets.map((t) => `- ${t}`).join('\n'));
+  const name = quick ? 'grid-quick' : 'grid';
+  const payload = { part: 'grid', mode, command, environment: env, elapsedSec: (now() - t0) / 1000, units: 'µs per training sample / per predicted sequence (medians of rounds)', ...result, targets };
+  const file = writeResults(name, payload);
+  note(`wrote ${file}`);
+  const svgFile = quick ? join(BENCH_DIR, 'results/grid-quick.svg') : join(ROOT, 'docs/bench-grid.svg');
+  writeFileSync(svgFile, grid.gridSvg(payload, { source: `bench/results/${name}.json` }));
+  note(`wrote ${svgFile}`);
+}
+
+// --- gemm hook: prints what benchGemm returns (a Markdown `table` and `targets` lines, if it has them)
+async function gemmPart() {
+  const t0 = now();
+  const result = await gemm.benchGemm({ quick });
+  console.log('\n## GEMM micro-benchmark (bench/gemm.mjs)\n');
+  if (result?.table) console.log(result.table);
+  if (result?.targets?.length) console.log('\nTargets:\n' + result.targets.map((t) => `- ${t}`).join('\n'));
+  const file = writeResults(quick ? 'gemm-quick' : 'gemm', { part: 'gemm', mode, command, environment: env, elapsedSec: (now() - t0) / 1000, ...result });
+  note(`wrote ${file}`);
+}
+
 for (const part of parts) {
   if (part === 'kernels') await kernelsPart();
-  else await trainingPart();
+  else if (part === 'training') await trainingPart();
+  else if (part === 'grid') await gridPart();
+  else if (part === 'gemm') await gemmPart();
 }
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`\n(${mode} run: ${sig((now() - started) / 1000)} s; load average at the end ${load})`);
